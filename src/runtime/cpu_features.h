@@ -1,0 +1,20 @@
+#pragma once
+// What the processor we run on can execute; read once, used to pick kernels.
+#include <string>
+
+namespace mobilellm {
+
+struct CpuFeatures {
+  bool avx2 = false;  // with FMA and F16C
+  bool avx512 = false;  // F, BW, DQ, VL
+  bool avx512_vnni = false;
+  bool avx512_bf16 = false;
+  bool avx_vnni = false;
+  bool neon = false;
+  bool neon_dotprod = false;
+};
+
+const CpuFeatures& cpu_features();
+std::string describe(const CpuFeatures& features);
+
+}  // namespace mobilellm

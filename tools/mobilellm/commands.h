@@ -1,0 +1,12 @@
+#pragma once
+// Each subcommand of the `mobilellm` executable lives in its own cmd_*.cpp and
+// registers itself on the CLI11 app here.
+#include <CLI/CLI.hpp>
+
+namespace mobilellm::cli {
+
+void add_run_command(CLI::App& app);
+void add_logits_command(CLI::App& app);
+void add_make_random_command(CLI::App& app);
+
+}  // namespace mobilellm::cli

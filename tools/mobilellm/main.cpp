@@ -1,0 +1,24 @@
+// The single `mobilellm` executable: one subcommand per job.
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+#include "runtime/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mobilellm: inference engine for Meta's MobileLLM-Pro"};
+  app.set_version_flag("--version", "mobilellm " MOBILELLM_VERSION);
+  app.require_subcommand(1);
+  mobilellm::cli::add_run_command(app);
+  mobilellm::cli::add_logits_command(app);
+  mobilellm::cli::add_make_random_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

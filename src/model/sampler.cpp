@@ -1,0 +1,85 @@
+#include "model/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "runtime/error.h"
+
+namespace mobilellm::model {
+namespace {
+// Tokens whose probability is below e^-40 of the most likely one are dropped
+// before sorting: together they weigh less than 1e-12 of it, for any vocabulary
+// we load, and sorting 200k logits per token would cost more than the sampling.
+constexpr double kNegligibleLogProb = -40.0;
+}  // namespace
+
+void validate(const SamplingParams& p) {
+  if (!(p.temperature >= 0) || !std::isfinite(p.temperature)) throw Error("temperature must be ≥ 0");
+  if (p.top_k < 0) throw Error("top_k must be ≥ 0");
+  if (!(p.top_p > 0 && p.top_p <= 1)) throw Error("top_p must be in (0, 1]");
+  if (!(p.min_p >= 0 && p.min_p <= 1)) throw Error("min_p must be in [0, 1]");
+  if (!(p.repetition_penalty > 0) || !std::isfinite(p.repetition_penalty)) throw Error("repetition_penalty must be > 0");
+}
+
+Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) { validate(params); }
+
+int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> history) {
+  const int64_t vocab = static_cast<int64_t>(logits.size());
+  if (params_.repetition_penalty != 1.0) {
+    const float penalty = static_cast<float>(params_.repetition_penalty);
+    std::vector<int32_t> seen(history.begin(), history.end());
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    for (int32_t id : seen) {
+      if (id < 0 || id >= vocab) continue;
+      float& v = logits[static_cast<size_t>(id)];
+      v = v > 0 ? v / penalty : v * penalty;
+    }
+  }
+  if (params_.temperature == 0.0)
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+
+  const double inv_t = 1.0 / params_.temperature;
+  const float top = *std::max_element(logits.begin(), logits.end());
+  candidates_.clear();
+  for (int64_t i = 0; i < vocab; ++i)
+    if ((logits[static_cast<size_t>(i)] - top) * inv_t > kNegligibleLogProb) candidates_.push_back(static_cast<int32_t>(i));
+  auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  if (params_.top_k > 0 && candidates_.size() > static_cast<size_t>(params_.top_k)) {
+    std::nth_element(candidates_.begin(), candidates_.begin() + params_.top_k, candidates_.end(), by_logit);
+    candidates_.resize(static_cast<size_t>(params_.top_k));
+  }
+  std::sort(candidates_.begin(), candidates_.end(), by_logit);
+
+  size_t keep = candidates_.size();
+  probs_.resize(keep);
+  double total = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    probs_[i] = static_cast<float>(std::exp((logits[candidates_[i]] - top) * inv_t));
+    total += probs_[i];
+  }
+  if (params_.top_p < 1.0) {  // smallest prefix whose mass reaches top_p
+    double mass = 0;
+    size_t cut = 0;
+    while (cut < keep && mass < params_.top_p * total) mass += probs_[cut++];
+    keep = std::max<size_t>(1, cut);
+  }
+  if (params_.min_p > 0) {  // drop tokens less likely than min_p × the most likely
+    const float floor = static_cast<float>(params_.min_p) * probs_[0];
+    size_t cut = 1;
+    while (cut < keep && probs_[cut] >= floor) ++cut;
+    keep = cut;
+  }
+
+  double kept_mass = 0;
+  for (size_t i = 0; i < keep; ++i) kept_mass += probs_[i];
+  const double r = std::uniform_real_distribution<double>(0.0, kept_mass)(rng_);
+  double acc = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    acc += probs_[i];
+    if (r < acc) return candidates_[i];
+  }
+  return candidates_[keep - 1];
+}
+
+}  // namespace mobilellm::model

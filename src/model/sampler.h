@@ -1,0 +1,37 @@
+#pragma once
+// Picks the next token from logits: greedy, or sampling with temperature,
+// top-k, top-p, min-p and a repetition penalty (applied in that order, as
+// Hugging Face's generate does). The same seed gives the same tokens.
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+namespace mobilellm::model {
+
+struct SamplingParams {
+  double temperature = 0.6;  // 0: greedy
+  int64_t top_k = 0;          // 0: off
+  double top_p = 0.9;         // 1: off
+  double min_p = 0.0;         // 0: off
+  double repetition_penalty = 1.0;  // 1: off
+  uint64_t seed = 0;
+};
+
+// Throws Error naming the parameter when a value is out of range.
+void validate(const SamplingParams& params);
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingParams& params);
+  // `logits` is modified. `history`: tokens the repetition penalty applies to.
+  int32_t sample(std::span<float> logits, std::span<const int32_t> history);
+
+ private:
+  SamplingParams params_;
+  std::mt19937_64 rng_;
+  std::vector<int32_t> candidates_;
+  std::vector<float> probs_;
+};
+
+}  // namespace mobilellm::model

@@ -1,0 +1,36 @@
+#pragma once
+// Binds checkpoint tensors to the layers of the model, validating every name,
+// dtype and shape against the config. Linear weights stay in the mapping in
+// their stored type; the small norm vectors are converted to fp32.
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+#include "kernels/float_kernels.h"
+#include "model/config.h"
+
+namespace mobilellm::model {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;  // input_layernorm
+  std::vector<float> ffn_norm;   // post_attention_layernorm
+  kernels::WeightMatrix wq, wk, wv, wo;
+  kernels::WeightMatrix w_gate, w_up, w_down;
+};
+
+struct ModelWeights {
+  kernels::WeightMatrix embedding;  // [vocab][hidden]
+  kernels::WeightMatrix output;     // [vocab][hidden]; the embedding when tied
+  std::vector<float> final_norm;
+  std::vector<LayerWeights> layers;
+};
+
+// Throws Error naming the tensor for a missing tensor, a wrong shape or dtype,
+// and lists tensors the model does not use.
+ModelWeights bind_weights(const io::SafetensorsArchive& archive, const ModelConfig& config);
+
+// Tensors that quantization-aware checkpoints carry beside the weights
+// (`<linear>.weight_fake_quantizer.scale`): recognised, not used by the float path.
+bool is_quantizer_tensor(const std::string& name);
+
+}  // namespace mobilellm::model

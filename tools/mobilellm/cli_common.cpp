@@ -1,0 +1,45 @@
+#include "cli_common.h"
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "runtime/error.h"
+#include "runtime/thread_pool.h"
+
+namespace mobilellm::cli {
+
+std::vector<int32_t> parse_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ' ' || text[i] == ',' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r') {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    if (j == i || j - i > 9 || (j < text.size() && text[j] != ' ' && text[j] != ',' && text[j] != '\n' &&
+                                text[j] != '\t' && text[j] != '\r')) {
+      size_t end = text.find_first_of(" ,\n\t\r", i);
+      throw Error("token id \"" + text.substr(i, end == std::string::npos ? std::string::npos : end - i) +
+                  "\" (entry " + std::to_string(ids.size()) + ") is not a non-negative integer");
+    }
+    ids.push_back(static_cast<int32_t>(std::stol(text.substr(i, j - i))));
+    i = j;
+  }
+  return ids;
+}
+
+int resolve_threads(int requested) {
+  if (requested < 0) throw Error("--threads must be ≥ 0");
+  return requested == 0 ? default_thread_count() : requested;
+}
+
+void warn_if_random(const model::Model& model) {
+  std::ifstream in(model.path() / "random_weights.txt");
+  if (in) std::fprintf(stderr, "note: %s holds RANDOM weights (made by `mobilellm make-random`): output is meaningless text\n",
+                       model.path().string().c_str());
+}
+
+}  // namespace mobilellm::cli

@@ -1,0 +1,36 @@
+// `mobilellm make-random`: a complete checkpoint directory with random weights.
+#include <cstdio>
+#include <fstream>
+
+#include "commands.h"
+#include "model/random_checkpoint.h"
+#include "runtime/error.h"
+#include "runtime/timer.h"
+
+namespace mobilellm::cli {
+
+void add_make_random_command(CLI::App& app) {
+  struct Options {
+    std::string out, preset = "pro";
+    uint64_t seed = 1;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "make-random", "Write a Hugging Face checkpoint with RANDOM weights (to try the engine, test and benchmark)");
+  cmd->add_option("-o,--out", opts->out, "Output directory")->required();
+  cmd->add_option("--preset", opts->preset, "pro: full MobileLLM-Pro shape (1,084,453,120 parameters); tiny: same pattern, tiny width")
+      ->check(CLI::IsMember({"pro", "tiny"}));
+  cmd->add_option("--seed", opts->seed, "Random seed");
+  cmd->callback([opts] {
+    Timer timer;
+    model::ModelConfig config = model::preset_config(opts->preset);
+    model::write_random_checkpoint(config, opts->out, opts->seed);
+    std::ofstream note(std::filesystem::path(opts->out) / "random_weights.txt");
+    note << "This checkpoint was written by `mobilellm make-random --preset " << opts->preset << " --seed " << opts->seed
+         << "`.\nIts weights are random: it has the shape of MobileLLM-Pro but knows no language.\n";
+    std::fprintf(stderr, "wrote %s: preset %s, %lld parameters, RANDOM weights (%.1f s)\n", opts->out.c_str(),
+                 opts->preset.c_str(), static_cast<long long>(config.parameter_count()), timer.seconds());
+  });
+}
+
+}  // namespace mobilellm::cli

@@ -26,10 +26,8 @@ std::map<std::string, std::set<std::string>> read_index(const fs::path& index) {
   json doc;
   try {
     doc = json::parse(text, text + file.size());
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    what.erase(0, what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2);
-    throw Error(index.string() + ": not valid JSON (byte " + std::to_string(e.byte) + "): " + what);
+  } catch (const json::exception& e) {
+    throw Error(index.string() + ": not valid JSON: " + json_error_text(e));
   }
   if (!doc.is_object() || !doc.contains("weight_map") || !doc["weight_map"].is_object())
     throw Error(index.string() + ": no \"weight_map\" object");

@@ -52,4 +52,13 @@ std::string json_quoted(std::string_view name) {
   return nlohmann::json(std::string(name)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string json_error_text(const std::exception& e) {
+  std::string what = e.what();
+  const auto id_end = what.find("] ");
+  if (what.rfind("[json.exception.", 0) == 0 && id_end != std::string::npos) what.erase(0, id_end + 2);
+  if (const auto* parse = dynamic_cast<const nlohmann::json::parse_error*>(&e))
+    return "at byte " + std::to_string(parse->byte) + ": " + what;
+  return what;
+}
+
 }  // namespace mobilellm::io

@@ -3,6 +3,7 @@
 // element widths, overflow-checked size arithmetic, and how names and
 // shapes are printed in error messages.
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,5 +30,10 @@ std::string format_shape(const std::vector<int64_t>& shape);
 // The name as a JSON string literal, so that quotes and control characters in a
 // hostile header cannot garble the message.
 std::string json_quoted(std::string_view name);
+
+// A JSON library error for a user-facing message: "at byte N: <what>", without
+// nlohmann's "[json.exception.parse_error.101]" prefix. Also covers its
+// out_of_range, thrown for a number beyond double's range.
+std::string json_error_text(const std::exception& e);
 
 }  // namespace mobilellm::io

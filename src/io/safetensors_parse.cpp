@@ -65,10 +65,8 @@ json parse_header(const char* begin, const char* end, const fs::path& file) {
   json header;
   try {
     header = json::parse(begin, end, track_keys);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    what.erase(0, what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2);  // drop "[json.exception...]"
-    fail(file, "header is not valid JSON (byte " + std::to_string(e.byte) + " of the header): " + what);
+  } catch (const json::exception& e) {
+    fail(file, "header is not valid JSON: " + json_error_text(e));
   }
   if (!header.is_object()) fail(file, std::string("header is not a JSON object (it is ") + header.type_name() + ")");
   if (!duplicate.empty()) {

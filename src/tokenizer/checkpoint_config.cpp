@@ -1,0 +1,110 @@
+#include <nlohmann/json.hpp>
+
+#include "runtime/error.h"
+#include "tokenizer/loaders.h"
+
+namespace mobilellm::tokenizer {
+namespace {
+
+using nlohmann::json;
+
+json parse_json_file(const std::filesystem::path& path) {
+  try {
+    return json::parse(read_file(path));
+  } catch (const json::parse_error& e) {
+    throw Error(path.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+[[noreturn]] void fail(const std::filesystem::path& file, const std::string& path, const std::string& what) {
+  throw Error(file.string() + ": " + path + ": " + what);
+}
+
+// "bos_token": "<|begin_of_text|>" or {"content": "<|begin_of_text|>", ...}.
+std::string token_text(const std::filesystem::path& file, const json& root, const char* key) {
+  auto it = root.find(key);
+  if (it == root.end() || it->is_null()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) return (*it)["content"].get<std::string>();
+  fail(file, key, "expected a string or {\"content\": string}");
+}
+
+std::vector<int32_t> token_ids(const std::filesystem::path& file, const json& root, const char* key) {
+  auto it = root.find(key);
+  std::vector<int32_t> ids;
+  if (it == root.end() || it->is_null()) return ids;
+  json list = it->is_array() ? *it : json::array({*it});
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_number_integer() || list[i].get<int64_t>() < 0) fail(file, std::string(key) + "[" + std::to_string(i) + "]", "expected a token id");
+    ids.push_back(list[i].get<int32_t>());
+  }
+  return ids;
+}
+
+void read_tokenizer_config(const std::filesystem::path& file, TokenizerData& data) {
+  json root = parse_json_file(file);
+  if (!root.is_object()) fail(file, "(root)", "expected an object");
+  if (auto it = root.find("added_tokens_decoder"); it != root.end()) {
+    if (!it->is_object()) fail(file, "added_tokens_decoder", "expected an object");
+    for (auto t = it->begin(); t != it->end(); ++t) {
+      std::string where = "added_tokens_decoder[\"" + t.key() + "\"]";
+      int32_t id = -1;
+      try {
+        size_t used = 0;
+        id = std::stoi(t.key(), &used);
+        if (used != t.key().size() || id < 0) id = -1;
+      } catch (const std::exception&) {
+      }
+      if (id < 0) fail(file, where, "key is not a token id");
+      if (!t->is_object() || !t->contains("content") || !(*t)["content"].is_string()) fail(file, where + ".content", "expected a string");
+      for (const char* key : {"lstrip", "rstrip", "single_word"})
+        if (t->contains(key) && (*t)[key] == true) fail(file, where + "." + key, "not supported");
+      bool special = t->contains("special") && (*t)["special"] == true;
+      std::string text = (*t)["content"].get<std::string>();
+      bool replaced = false;
+      for (auto& a : data.added)
+        if (a.id == id) {
+          a = {id, text, special};
+          replaced = true;
+        }
+      if (!replaced) data.added.push_back({id, text, special});
+    }
+  }
+  if (data.bos_token.empty()) data.bos_token = token_text(file, root, "bos_token");
+  if (data.eos_token.empty()) data.eos_token = token_text(file, root, "eos_token");
+  if (auto it = root.find("chat_template"); it != root.end() && !it->is_null()) {
+    if (it->is_string()) {
+      data.chat_template = it->get<std::string>();
+    } else if (it->is_array()) {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const json& t = (*it)[i];
+        if (!t.is_object() || !t.contains("name") || !t.contains("template") || !t["template"].is_string())
+          fail(file, "chat_template[" + std::to_string(i) + "]", "expected {\"name\", \"template\"}");
+        if (t["name"] == "default") data.chat_template = t["template"].get<std::string>();
+      }
+    } else {
+      fail(file, "chat_template", "expected a string or a list of named templates");
+    }
+  }
+}
+
+}  // namespace
+
+void apply_checkpoint_config(const std::filesystem::path& dir, TokenizerData& data) {
+  namespace fs = std::filesystem;
+  if (fs::exists(dir / "tokenizer_config.json")) read_tokenizer_config(dir / "tokenizer_config.json", data);
+  if (fs::exists(dir / "special_tokens_map.json")) {
+    json root = parse_json_file(dir / "special_tokens_map.json");
+    if (data.bos_token.empty()) data.bos_token = token_text(dir / "special_tokens_map.json", root, "bos_token");
+    if (data.eos_token.empty()) data.eos_token = token_text(dir / "special_tokens_map.json", root, "eos_token");
+  }
+  // transformers saves the template to its own file, which then wins.
+  if (fs::exists(dir / "chat_template.jinja")) data.chat_template = read_file(dir / "chat_template.jinja");
+  for (const char* name : {"generation_config.json", "config.json"}) {
+    if (!data.config_eos_ids.empty() || !fs::exists(dir / name)) continue;
+    json root = parse_json_file(dir / name);
+    if (root.is_object()) data.config_eos_ids = token_ids(dir / name, root, "eos_token_id");
+  }
+}
+
+}  // namespace mobilellm::tokenizer

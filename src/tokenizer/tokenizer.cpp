@@ -1,0 +1,146 @@
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+
+#include "runtime/error.h"
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/chunking.h"
+#include "tokenizer/loaders.h"
+#include "tokenizer/splitter.h"
+#include "tokenizer/utf8.h"
+
+namespace mobilellm {
+
+using namespace tokenizer;
+
+struct Tokenizer::Impl {
+  explicit Impl(TokenizerData d);
+
+  void encode_ordinary(std::string_view text, std::vector<std::string_view>& pieces, std::vector<int32_t>& out) const {
+    pieces.clear();
+    splitter->split(text, pieces);
+    for (std::string_view p : pieces) bpe->encode(p, out);
+  }
+
+  std::unique_ptr<Vocab> vocab;
+  std::unique_ptr<MergeTable> merges;  // null: merge by rank (tiktoken)
+  std::unique_ptr<BytePairEncoder> bpe;
+  std::unique_ptr<Splitter> splitter;
+  AddedTokenMatcher all_added;    // parse_special = true
+  AddedTokenMatcher plain_added;  // non-special added tokens, always matched (Hugging Face)
+  std::vector<bool> special;
+  int32_t bos = -1;
+  std::vector<int32_t> eos;
+  std::string chat_template, bos_token, eos_token;
+};
+
+Tokenizer::Impl::Impl(TokenizerData d) {
+  size_t n = d.tokens.size();
+  for (const AddedToken& a : d.added) n = std::max(n, static_cast<size_t>(a.id) + 1);
+  d.tokens.resize(n);
+  d.is_bpe.resize(n, false);
+  special.assign(n, false);
+  for (const AddedToken& a : d.added) {
+    d.tokens[a.id] = a.text;
+    special[a.id] = a.special;
+  }
+  vocab = std::make_unique<Vocab>(d.tokens, d.is_bpe);
+  if (!d.merges.empty()) merges = std::make_unique<MergeTable>(d.merges);
+  bpe = std::make_unique<BytePairEncoder>(*vocab, merges.get(), d.ignore_merges);
+  splitter = make_splitter(d.pattern);
+  for (const AddedToken& a : d.added) {
+    all_added.add(a.text, a.id);
+    if (!a.special) plain_added.add(a.text, a.id);
+  }
+
+  auto id_of = [&](const std::string& text) { return text.empty() ? -1 : all_added.find(text); };
+  bos = id_of(d.bos_token.empty() ? "<|begin_of_text|>" : d.bos_token);
+  for (const char* stop : {"<|end_of_text|>", "<|eom|>", "<|eot|>"})
+    if (int32_t id = id_of(stop); id >= 0) eos.push_back(id);
+  if (eos.empty()) {
+    eos = d.config_eos_ids;
+    if (int32_t id = id_of(d.eos_token); id >= 0 && std::find(eos.begin(), eos.end(), id) == eos.end()) eos.push_back(id);
+  }
+  chat_template = std::move(d.chat_template);
+  bos_token = bos >= 0 ? std::string(vocab->bytes(bos)) : std::string();
+  eos_token = d.eos_token.empty() && !eos.empty() ? std::string(vocab->bytes(eos.back())) : d.eos_token;
+}
+
+Tokenizer Tokenizer::load(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  TokenizerData data;
+  if (fs::is_directory(path)) {
+    if (fs::exists(path / "tokenizer.json"))
+      data = load_hf_tokenizer_json(path / "tokenizer.json");
+    else if (fs::exists(path / "tokenizer.model"))
+      data = load_tiktoken_file(path / "tokenizer.model");
+    else
+      throw Error(path.string() + ": no tokenizer.json or tokenizer.model in this directory");
+    apply_checkpoint_config(path, data);
+  } else if (!fs::exists(path)) {
+    throw Error(path.string() + ": no such file or directory");
+  } else if (path.extension() == ".json") {
+    data = load_hf_tokenizer_json(path);
+  } else {
+    data = load_tiktoken_file(path);
+  }
+  return Tokenizer(std::make_shared<const Impl>(std::move(data)));
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
+  std::string repaired;
+  if (size_t bad = find_invalid_utf8(text); bad != std::string_view::npos) {
+    if (!options.lossy_utf8) throw Error("text is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+    repaired = replace_invalid_utf8(text);
+    text = repaired;
+  }
+  std::vector<int32_t> out;
+  out.reserve(text.size() / 3 + 2);
+  if (options.add_bos) {
+    if (impl_->bos < 0) throw Error("this tokenizer has no BOS token");
+    out.push_back(impl_->bos);
+  }
+  const AddedTokenMatcher& added = options.parse_special ? impl_->all_added : impl_->plain_added;
+  std::vector<std::string_view> chunks, pieces;
+  split_chunks(text, chunks);
+  for (std::string_view chunk : chunks) {
+    size_t pos = 0;
+    while (!added.empty()) {
+      AddedTokenMatcher::Match m = added.next(chunk, pos);
+      if (m.pos == std::string_view::npos) break;
+      impl_->encode_ordinary(chunk.substr(pos, m.pos - pos), pieces, out);
+      out.push_back(m.id);
+      pos = m.pos + m.len;
+    }
+    impl_->encode_ordinary(chunk.substr(pos), pieces, out);
+  }
+  return out;
+}
+
+std::string_view Tokenizer::token_bytes(int32_t id) const {
+  if (id < 0 || id >= vocab_size()) throw Error("token id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(vocab_size()) + ")");
+  return impl_->vocab->bytes(id);
+}
+
+std::string Tokenizer::decode(std::span<const int32_t> ids) const {
+  std::string out;
+  for (int32_t id : ids) out += token_bytes(id);
+  return out;
+}
+
+int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(impl_->vocab->size()); }
+int32_t Tokenizer::bos_id() const { return impl_->bos; }
+std::span<const int32_t> Tokenizer::eos_ids() const { return impl_->eos; }
+bool Tokenizer::is_special(int32_t id) const { return id >= 0 && id < vocab_size() && impl_->special[id]; }
+
+std::optional<int32_t> Tokenizer::find_special(std::string_view text) const {
+  int32_t id = impl_->all_added.find(text);
+  return id >= 0 ? std::optional<int32_t>(id) : std::nullopt;
+}
+
+const std::string& Tokenizer::chat_template() const { return impl_->chat_template; }
+const std::string& Tokenizer::bos_token() const { return impl_->bos_token; }
+const std::string& Tokenizer::eos_token() const { return impl_->eos_token; }
+
+}  // namespace mobilellm

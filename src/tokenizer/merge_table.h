@@ -1,5 +1,6 @@
 #pragma once
 // Which adjacent token pairs BPE may merge, into what, and in which order.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

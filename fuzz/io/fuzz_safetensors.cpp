@@ -26,7 +26,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (e.data < data || offset > size || e.nbytes > size - offset) std::abort();
     if (e.numel() < 0 || (e.numel() == 0) != (e.nbytes == 0)) std::abort();
     // Touch both ends so AddressSanitizer sees any escape from the buffer.
-    if (e.nbytes > 0 && (e.data[0] | e.data[e.nbytes - 1]) == 0x100) std::abort();
+    if (e.nbytes > 0) {
+      volatile uint8_t sink = e.data[0];
+      sink = e.data[e.nbytes - 1];
+      (void)sink;
+    }
   }
   return 0;
 }

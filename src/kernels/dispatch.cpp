@@ -1,0 +1,80 @@
+// Chooses the FloatKernels table once per process: the widest ISA that was
+// compiled in and that this CPU runs, unless MOBILELLM_ISA names another.
+#include <cstdlib>
+#include <string>
+
+#include "kernels/float_kernels.h"
+#include "kernels/tables.h"
+#include "runtime/cpu_features.h"
+#include "runtime/error.h"
+
+namespace mobilellm::kernels {
+namespace {
+
+constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon};
+
+const FloatKernels* compiled_table(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return &kScalarFloatKernels;
+#if defined(__x86_64__)
+    case Isa::kAvx2: return &kAvx2FloatKernels;
+    case Isa::kAvx512: return &kAvx512FloatKernels;
+#endif
+#if defined(__aarch64__)
+    case Isa::kNeon: return &kNeonFloatKernels;
+#endif
+    default: return nullptr;
+  }
+}
+
+bool cpu_runs(Isa isa) {
+  const CpuFeatures& cpu = cpu_features();
+  switch (isa) {
+    case Isa::kScalar: return true;
+    case Isa::kAvx2: return cpu.avx2;
+    case Isa::kAvx512: return cpu.avx512;
+    case Isa::kNeon: return cpu.neon;
+  }
+  return false;
+}
+
+const FloatKernels& choose() {
+  const char* forced = std::getenv("MOBILELLM_ISA");
+  if (forced && *forced) {
+    for (Isa isa : kAllIsas) {
+      if (std::string(forced) != isa_name(isa)) continue;
+      if (const FloatKernels* table = float_kernels_for(isa)) return *table;
+      throw Error(std::string("MOBILELLM_ISA=") + forced + ": not compiled into this build or not supported by this CPU");
+    }
+    throw Error(std::string("MOBILELLM_ISA=") + forced + ": unknown ISA (expected scalar, avx2, avx512 or neon)");
+  }
+  return *float_kernels_for(runnable_isas().back());
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return "scalar";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
+    case Isa::kNeon: return "neon";
+  }
+  return "?";
+}
+
+const FloatKernels* float_kernels_for(Isa isa) { return cpu_runs(isa) ? compiled_table(isa) : nullptr; }
+
+std::vector<Isa> runnable_isas() {
+  std::vector<Isa> isas;
+  for (Isa isa : kAllIsas)
+    if (float_kernels_for(isa)) isas.push_back(isa);
+  return isas;
+}
+
+const FloatKernels& float_kernels() {
+  static const FloatKernels& chosen = choose();
+  return chosen;
+}
+
+}  // namespace mobilellm::kernels

@@ -1,0 +1,165 @@
+#pragma once
+// Matmul for many input rows (prefill), BLIS-style: weights are converted to
+// fp32 once per block into a packed panel, inputs are packed per block, and a
+// register-tiled micro-kernel computes MR×NR output tiles with broadcasts of A
+// against vectors of B. Loop nest (outer to inner):
+//   weight columns jc (NC) → depth pc (KC): pack B → input rows ic (MC): pack A
+//   → B strips jr (NR, stays in L1) → A groups ir (MR, stream from L2) → kernel.
+// Packed panels live in per-thread scratch (kernels/scratch.h).
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/scratch.h"
+#include "kernels/simd/load.h"
+
+namespace mobilellm::kernels::simd {
+namespace {
+
+template <class D>
+struct GemmBlocking {
+  static constexpr int64_t kMr = D::kGemmRows;
+  static constexpr int64_t kNr = D::kGemmVecs * D::kLanes;
+  // A B strip of KC×NR floats (16 KB for NR = 16) stays in L1 while the A
+  // groups of a row block stream past it.
+  static constexpr int64_t kKc = 256;
+  // An A block of MC×KC floats (~144 KB) stays in L2.
+  static constexpr int64_t kMc = 144 / kMr * kMr;
+  // A B panel of KC×NC floats (2 MB) stays in L3; every A block is packed
+  // once per panel, so a wide panel keeps A packing rare.
+  static constexpr int64_t kNc = 2048 / kNr * kNr;
+};
+
+// c[i][0, NR) = (accumulate ? c[i][0, NR) : 0) + Σ_p a[p][i]·b[p][0, NR) for i < rows,
+// where a is a packed [kc][MR] group and b a packed [kc][NR] strip.
+template <class D>
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows, bool accumulate) {
+  using V = typename D::V;
+  constexpr int kMr = D::kGemmRows;
+  constexpr int kNv = D::kGemmVecs;
+  constexpr int N = D::kLanes;
+  V acc[kMr][kNv];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMr; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) acc[i][v] = D::zero();
+  for (int64_t p = 0; p < kc; ++p) {
+    V bv[kNv];
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) bv[v] = D::load(b + v * N);
+#pragma GCC unroll 16
+    for (int i = 0; i < kMr; ++i) {
+      V av = D::set1(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < kNv; ++v) acc[i][v] = D::fma(av, bv[v], acc[i][v]);
+    }
+    a += kMr;
+    b += kNv * N;
+  }
+  // Constant trip counts keep acc in registers; the row guard is a branch.
+#pragma GCC unroll 16
+  for (int i = 0; i < kMr; ++i) {
+    if (i >= rows) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) {
+      float* cp = c + i * ldc + v * N;
+      D::store(cp, accumulate ? D::add(acc[i][v], D::load(cp)) : acc[i][v]);
+    }
+  }
+}
+
+// Weight rows [0, nc) × columns [p0, p0 + kc) of w (row stride ldw) as fp32
+// strips of NR rows: strip s is [kc][NR] with (p, j) = w[s·NR + j][p0 + p].
+// Rows past nc are zero, so the micro-kernel always runs full width.
+template <class D, class W>
+void pack_b(const typename W::T* w, int64_t ldw, int64_t nc, int64_t p0, int64_t kc, float* panel) {
+  using V = typename D::V;
+  constexpr int64_t N = D::kLanes;
+  constexpr int64_t kNr = GemmBlocking<D>::kNr;
+  for (int64_t s = 0; s * kNr < nc; ++s) {
+    float* strip = panel + s * kc * kNr;
+    const typename W::T* src = w + s * kNr * ldw + p0;
+    int64_t rows = std::min(kNr, nc - s * kNr);
+    for (int64_t lb = 0; lb < kNr; lb += N) {
+      const typename W::T* block = src + lb * ldw;
+      float* dst = strip + lb;
+      if (lb + N > rows) {  // the ragged last strip, element by element
+        for (int64_t p = 0; p < kc; ++p)
+          for (int64_t q = 0; q < N; ++q) dst[p * kNr + q] = lb + q < rows ? W::to_float(block[q * ldw + p]) : 0.0f;
+        continue;
+      }
+      int64_t p = 0;
+      for (; p + N <= kc; p += N) {
+        V r[N];
+        for (int64_t q = 0; q < N; ++q) r[q] = W::template load<D>(block + q * ldw + p);
+        D::transpose(r);
+        for (int64_t q = 0; q < N; ++q) D::store(dst + (p + q) * kNr, r[q]);
+      }
+      for (; p < kc; ++p)
+        for (int64_t q = 0; q < N; ++q) dst[p * kNr + q] = W::to_float(block[q * ldw + p]);
+    }
+  }
+}
+
+// Input rows [0, mc) × columns [p0, p0 + kc) of x (row stride ldx) as groups
+// of MR rows: group g is [kc][MR] with (p, i) = x[g·MR + i][p0 + p]; rows past
+// mc are zero.
+template <class D>
+void pack_a(const float* x, int64_t ldx, int64_t mc, int64_t p0, int64_t kc, float* panel) {
+  constexpr int64_t kMr = GemmBlocking<D>::kMr;
+  for (int64_t g = 0; g * kMr < mc; ++g) {
+    float* dst = panel + g * kc * kMr;
+    for (int64_t i = 0; i < kMr; ++i) {
+      int64_t row = g * kMr + i;
+      if (row < mc) {
+        const float* src = x + row * ldx + p0;
+        for (int64_t p = 0; p < kc; ++p) dst[p * kMr + i] = src[p];
+      } else {
+        for (int64_t p = 0; p < kc; ++p) dst[p * kMr + i] = 0.0f;
+      }
+    }
+  }
+}
+
+template <class D, class W>
+void gemm(const float* x, int64_t m, const typename W::T* w, int64_t k, int64_t n_begin, int64_t n_end, float* y,
+          int64_t ldy) {
+  using B = GemmBlocking<D>;
+  float* b_panel = thread_scratch(B::kKc * B::kNc + B::kMc * B::kKc);
+  float* a_panel = b_panel + B::kKc * B::kNc;
+  for (int64_t jc = n_begin; jc < n_end; jc += B::kNc) {
+    int64_t nc = std::min(B::kNc, n_end - jc);
+    for (int64_t pc = 0; pc < k; pc += B::kKc) {
+      int64_t kc = std::min(B::kKc, k - pc);
+      bool accumulate = pc > 0;
+      pack_b<D, W>(w + jc * k, k, nc, pc, kc, b_panel);
+      for (int64_t ic = 0; ic < m; ic += B::kMc) {
+        int64_t mc = std::min(B::kMc, m - ic);
+        pack_a<D>(x + ic * k, k, mc, pc, kc, a_panel);
+        for (int64_t jr = 0; jr < nc; jr += B::kNr) {
+          const float* b = b_panel + jr * kc;
+          int64_t cols = std::min(B::kNr, nc - jr);
+          for (int64_t ir = 0; ir < mc; ir += B::kMr) {
+            const float* a = a_panel + ir * kc;
+            int64_t rows = std::min(B::kMr, mc - ir);
+            float* c = y + (ic + ir) * ldy + jc + jr;
+            if (cols == B::kNr) {
+              micro_kernel<D>(kc, a, b, c, ldy, rows, accumulate);
+              continue;
+            }
+            // Ragged right edge: run the full-width tile on a copy.
+            float tile[B::kMr * B::kNr] = {};
+            if (accumulate)
+              for (int64_t i = 0; i < rows; ++i)
+                for (int64_t j = 0; j < cols; ++j) tile[i * B::kNr + j] = c[i * ldy + j];
+            micro_kernel<D>(kc, a, b, tile, B::kNr, rows, accumulate);
+            for (int64_t i = 0; i < rows; ++i)
+              for (int64_t j = 0; j < cols; ++j) c[i * ldy + j] = tile[i * B::kNr + j];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mobilellm::kernels::simd

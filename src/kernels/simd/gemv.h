@@ -1,0 +1,69 @@
+#pragma once
+// Matmul for a few input rows (decode): memory bound, so each weight is read
+// once, converted in registers and used for every input row. Four weight rows
+// go together so one x load feeds four FMAs; with one input row the k loop is
+// unrolled twice for eight independent FMA chains.
+#include <cstdint>
+
+#include "kernels/simd/load.h"
+
+namespace mobilellm::kernels::simd {
+namespace {
+
+// y[i*ldy + j] = x[i]·w[j] for kW weight rows and kX input rows, all of length k.
+template <class D, class W, int kW, int kX>
+void gemv_tile(const float* x, const typename W::T* w, int64_t k, float* y, int64_t ldy) {
+  using V = typename D::V;
+  constexpr int N = D::kLanes;
+  constexpr int U = kX == 1 ? 2 : 1;
+  V acc[kW][kX][U];
+  for (auto& a : acc)
+    for (auto& b : a)
+      for (auto& c : b) c = D::zero();
+  int64_t p = 0;
+  for (; p + U * N <= k; p += U * N) {
+    for (int u = 0; u < U; ++u) {
+      V xv[kX];
+      for (int i = 0; i < kX; ++i) xv[i] = D::load(x + i * k + p + u * N);
+      for (int j = 0; j < kW; ++j) {
+        V wv = W::template load<D>(w + j * k + p + u * N);
+        for (int i = 0; i < kX; ++i) acc[j][i][u] = D::fma(wv, xv[i], acc[j][i][u]);
+      }
+    }
+  }
+  for (; p < k; p += N) {
+    int64_t left = k - p < N ? k - p : N;
+    V xv[kX];
+    for (int i = 0; i < kX; ++i) xv[i] = load_partial<D>(x + i * k + p, left);
+    for (int j = 0; j < kW; ++j) {
+      V wv = load_partial<D, W>(w + j * k + p, left);
+      for (int i = 0; i < kX; ++i) acc[j][i][0] = D::fma(wv, xv[i], acc[j][i][0]);
+    }
+  }
+  for (int j = 0; j < kW; ++j)
+    for (int i = 0; i < kX; ++i) {
+      V sum = acc[j][i][0];
+      for (int u = 1; u < U; ++u) sum = D::add(sum, acc[j][i][u]);
+      y[i * ldy + j] = D::reduce_add(sum);
+    }
+}
+
+// Input rows go in pairs inside the loop over weight rows, so a weight tile
+// is fetched from memory once and reread from L1 by the other pairs.
+template <class D, class W, int kW>
+void gemv_weight_tile(const float* x, int64_t m, const typename W::T* w, int64_t k, float* y, int64_t ldy) {
+  int64_t i = 0;
+  for (; i + 2 <= m; i += 2) gemv_tile<D, W, kW, 2>(x + i * k, w, k, y + i * ldy, ldy);
+  if (i < m) gemv_tile<D, W, kW, 1>(x + i * k, w, k, y + i * ldy, ldy);
+}
+
+template <class D, class W>
+void gemv(const float* x, int64_t m, const typename W::T* w, int64_t k, int64_t n_begin, int64_t n_end, float* y,
+          int64_t ldy) {
+  int64_t n = n_begin;
+  for (; n + 4 <= n_end; n += 4) gemv_weight_tile<D, W, 4>(x, m, w + n * k, k, y + n, ldy);
+  for (; n < n_end; ++n) gemv_weight_tile<D, W, 1>(x, m, w + n * k, k, y + n, ldy);
+}
+
+}  // namespace
+}  // namespace mobilellm::kernels::simd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 
 namespace mobilellm::quant {
 
@@ -30,6 +31,13 @@ void q4_quantize_groups(const float* w, int64_t n, int64_t group, int8_t* codes,
     scales[g] = q4_scale(max_abs(w + g * group, group));
     q4_quantize(w + g * group, group, scales[g], codes + g * group);
   }
+}
+
+uint16_t q4_stored_amax(float amax) {
+  uint32_t bits;
+  std::memcpy(&bits, &amax, 4);
+  if (bits & 0xFFFFu) bits += 0x10000u;  // amax ≥ 0 and finite: the next bf16 up
+  return static_cast<uint16_t>(bits >> 16);
 }
 
 }  // namespace mobilellm::quant

@@ -21,5 +21,8 @@ int8_t q4_code(float w, float inverse_scale);
 void q4_quantize(const float* w, int64_t n, float scale, int8_t* codes);
 // Groupwise: n % group == 0; codes [n], scales [n / group].
 void q4_quantize_groups(const float* w, int64_t n, int64_t group, int8_t* codes, float* scales);
+// A group's amax as a q4g32 file stores it (bf16 bits): exact when it is a bf16
+// number (bf16 checkpoints), else rounded up to the next bf16 so that no code clips.
+uint16_t q4_stored_amax(float amax);
 
 }  // namespace mobilellm::quant

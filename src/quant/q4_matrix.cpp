@@ -1,0 +1,88 @@
+#include "quant/q4_matrix.h"
+
+#include <cstring>
+
+#include "quant/int4_quant.h"
+#include "runtime/dtype.h"
+
+namespace mobilellm::quant {
+namespace {
+
+int64_t padded_rows(int64_t rows) { return (rows + kQ4TileRows - 1) / kQ4TileRows * kQ4TileRows; }
+
+// Where (row lane r, column k of the group) lives in a block: byte and nibble.
+size_t code_byte(int64_t r, int64_t k) { return static_cast<size_t>(32 * (k / 8) + 4 * r + k % 4); }
+bool code_high(int64_t k) { return (k % 8) >= 4; }
+
+}  // namespace
+
+size_t q4_packed_bytes(Q4Scheme scheme, int64_t rows, int64_t cols) {
+  const Q4Matrix shape{scheme, rows, cols};
+  const int64_t per_row = scheme == Q4Scheme::kGroup32 ? 1 : 2;
+  return static_cast<size_t>(shape.tiles() * shape.groups() * shape.block_bytes() +
+                             per_row * padded_rows(rows) * static_cast<int64_t>(sizeof(float)));
+}
+
+Q4Matrix q4_view(Q4Scheme scheme, int64_t rows, int64_t cols, const uint8_t* packed) {
+  Q4Matrix w{scheme, rows, cols, packed};
+  const uint8_t* after = packed + w.tiles() * w.groups() * w.block_bytes();
+  w.row_term = reinterpret_cast<const float*>(after);
+  if (scheme == Q4Scheme::kChannel) w.row_scale = w.row_term + padded_rows(rows);
+  return w;
+}
+
+void q4_pack(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* codes, const uint16_t* amax_bf16,
+             const float* row_scale, uint8_t* out) {
+  std::memset(out, 0, q4_packed_bytes(scheme, rows, cols));
+  const Q4Matrix w = q4_view(scheme, rows, cols, out);
+  float* row_term = const_cast<float*>(w.row_term);
+  const int64_t groups = w.groups();
+  for (int64_t tile = 0; tile < w.tiles(); ++tile) {
+    for (int64_t g = 0; g < groups; ++g) {
+      uint8_t* block = out + (tile * groups + g) * w.block_bytes();
+      for (int64_t r = 0; r < kQ4TileRows; ++r) {
+        const int64_t row = tile * kQ4TileRows + r;
+        for (int64_t k = 0; k < 32; ++k) {
+          // Padding rows hold code 0 (nibble 8) and scale 0: they add nothing.
+          const int q = row < rows ? codes[row * cols + g * 32 + k] : 0;
+          const uint8_t nibble = static_cast<uint8_t>(q + 8);
+          block[code_byte(r, k)] |= code_high(k) ? static_cast<uint8_t>(nibble << 4) : nibble;
+        }
+        if (scheme == Q4Scheme::kGroup32) {
+          const uint16_t amax = row < rows ? amax_bf16[row * groups + g] : 0;
+          std::memcpy(block + kQ4CodeBytes + 2 * r, &amax, 2);
+        }
+      }
+    }
+  }
+  // Row terms in double, rounded once: they cancel against large sums.
+  for (int64_t row = 0; row < rows; ++row) {
+    double term = 0.0;
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t sum = 0;
+      for (int64_t k = 0; k < 32; ++k) sum += codes[row * cols + g * 32 + k];
+      const double scale = scheme == Q4Scheme::kGroup32 ? q4_scale(bf16_to_float(amax_bf16[row * groups + g])) : 1.0;
+      term += scale * static_cast<double>(sum);
+    }
+    if (scheme == Q4Scheme::kChannel) {
+      term *= row_scale[row];
+      const_cast<float*>(w.row_scale)[row] = row_scale[row];
+    }
+    row_term[row] = static_cast<float>(term);
+  }
+}
+
+int8_t q4_code_at(const Q4Matrix& w, int64_t row, int64_t col) {
+  const uint8_t byte = w.block(row / kQ4TileRows, col / 32)[code_byte(row % kQ4TileRows, col % 32)];
+  const int nibble = code_high(col % 32) ? byte >> 4 : byte & 0x0F;
+  return static_cast<int8_t>(nibble - 8);
+}
+
+float q4_scale_at(const Q4Matrix& w, int64_t row, int64_t group) {
+  if (w.scheme == Q4Scheme::kChannel) return w.row_scale[row];
+  uint16_t amax;
+  std::memcpy(&amax, w.block(row / kQ4TileRows, group) + kQ4CodeBytes + 2 * (row % kQ4TileRows), 2);
+  return q4_scale(bf16_to_float(amax));
+}
+
+}  // namespace mobilellm::quant

@@ -1,0 +1,60 @@
+#pragma once
+// int4 weights in the layout the kernels read, written once by the converter
+// and memory-mapped at load (never repacked):
+//
+//   Rows are taken 8 at a time (a tile; the last tile is padded with zero
+//   rows). Each tile is stored as its K/32 groups in order, each group a block:
+//     128 bytes of codes: 4 chunks of 32 bytes; in chunk c, byte 4·r + i holds
+//       row r's code for column 8c + i in its low nibble and for column
+//       8c + 4 + i in its high nibble (r < 8, i < 4). A nibble is q + 8 ∈ [0, 15].
+//     16 bytes (kGroup32 only): the 8 rows' group amax as bf16 (docs/QUANTIZATION.md).
+//   One 32-byte load of a chunk therefore holds 4 consecutive columns of all
+//   8 rows in each nibble half: the operand shape of vpmaddubsw / vpdpbusd /
+//   sdot against 4 broadcast activation bytes, with no shuffles.
+//   After the blocks: rows_padded fp32 row constants (Q4Matrix::row_term),
+//   then, for kChannel, rows_padded fp32 row scales.
+#include <cstddef>
+#include <cstdint>
+
+namespace mobilellm::quant {
+
+enum class Q4Scheme : uint8_t { kGroup32, kChannel };
+
+constexpr int64_t kQ4TileRows = 8;
+constexpr int64_t kQ4CodeBytes = 128;  // per block: 8 rows × 32 codes
+constexpr int64_t kQ4ScaleBytes = 16;  // per kGroup32 block: 8 bf16 amax
+
+struct Q4Matrix {
+  Q4Scheme scheme = Q4Scheme::kGroup32;
+  int64_t rows = 0;
+  int64_t cols = 0;  // a multiple of 32
+  const uint8_t* blocks = nullptr;
+  // Per row n, the term that turns Σ (q_x − 8)·code into the product with the
+  // activation's zero point folded out (kernels: y = s_x·(A − z_x·row_term)):
+  //   kGroup32: Σ_g scale_g · Σ_{k∈g} q[n][k]     kChannel: scale_n · Σ_k q[n][k]
+  const float* row_term = nullptr;
+  const float* row_scale = nullptr;  // kChannel: the row's scale
+
+  int64_t tiles() const { return (rows + kQ4TileRows - 1) / kQ4TileRows; }
+  int64_t groups() const { return cols / 32; }
+  int64_t block_bytes() const { return kQ4CodeBytes + (scheme == Q4Scheme::kGroup32 ? kQ4ScaleBytes : 0); }
+  const uint8_t* block(int64_t tile, int64_t group) const { return blocks + (tile * groups() + group) * block_bytes(); }
+};
+
+// Bytes of the whole packed tensor (blocks + row constants [+ row scales]).
+size_t q4_packed_bytes(Q4Scheme scheme, int64_t rows, int64_t cols);
+// A view over packed bytes (validated by the caller for size and alignment).
+Q4Matrix q4_view(Q4Scheme scheme, int64_t rows, int64_t cols, const uint8_t* packed);
+
+// Packs codes [rows][cols] in [−8, 7] into `out` (q4_packed_bytes long).
+// kGroup32: amax_bf16 [rows][cols/32] (bf16 bits) defines scale = max(amax / 7.5, FLT_MIN).
+// kChannel: row_scale [rows].
+void q4_pack(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* codes, const uint16_t* amax_bf16,
+             const float* row_scale, uint8_t* out);
+
+// Inverse of the layout, for tests and the embedding lookup.
+int8_t q4_code_at(const Q4Matrix& w, int64_t row, int64_t col);
+// The fp32 scale of (row, group): exact torchao scale (kGroup32) or the row scale.
+float q4_scale_at(const Q4Matrix& w, int64_t row, int64_t group);
+
+}  // namespace mobilellm::quant

@@ -1,0 +1,38 @@
+#pragma once
+// Kernels of the quantized scheme (int4 weights × int8 activations, int8 KV
+// cache). One table per instruction set; the scalar table is the reference
+// twin every other table is tested against. Kernels know nothing of the model.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/float_kernels.h"
+#include "quant/int8_rows.h"
+#include "quant/q4_matrix.h"
+#include "runtime/thread_pool.h"
+
+namespace mobilellm::quant {
+
+struct QuantKernels {
+  kernels::Isa isa;
+  // Quantizes x [m][out.cols] per token into out (codes bit-identical to
+  // int8_quantize_row) and fills its scale, zero point and group terms.
+  void (*quantize_rows)(const float* x, int64_t m, const Int8Rows& out);
+  // y[i·ldy + n] = Σ_k x̂[i][k]·ŵ[n][k] for tokens i < m and the rows n of
+  // tiles [tile_begin, tile_end) below w.rows (x̂, ŵ: the dequantized values),
+  // accumulated in fp32. Single-threaded; q4_matmul splits the tiles.
+  void (*q4_matmul_tiles)(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end,
+                          float* y, int64_t ldy);
+};
+
+// The best table this CPU runs; MOBILELLM_ISA=scalar|avx2|avx512|neon picks
+// another (avx512 needs AVX-512 VNNI, neon the dot-product extension).
+const QuantKernels& quant_kernels();
+// The table for one ISA, or nullptr when not compiled in or not runnable here.
+const QuantKernels* quant_kernels_for(kernels::Isa isa);
+// Every ISA quant_kernels_for() returns a table for, scalar first.
+std::vector<kernels::Isa> runnable_quant_isas();
+
+// y[m][w.rows] = x̂ · ŵᵀ over all threads of the pool.
+void q4_matmul(ThreadPool& pool, const QuantKernels& k, const Int8Rows& x, int64_t m, const Q4Matrix& w, float* y);
+
+}  // namespace mobilellm::quant

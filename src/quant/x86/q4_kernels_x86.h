@@ -1,0 +1,189 @@
+#pragma once
+// The x86 quantized kernels, written once against a Dot policy that sums
+// u8 × s8 products of 4-byte groups into 32-bit lanes:
+//   AVX2        vpmaddubsw into int16 (8 products of ≤ 15·128 per lane stay
+//               below 2¹⁵ over a 32-column group), widened by vpmaddwd;
+//   AVX-512     vpdpbusd (VNNI, on 256-bit registers: the same 32-byte chunks,
+//               so both read the one layout of q4_matrix.h).
+// Anonymous namespace: each ISA file compiles its own copy with its own flags,
+// so the linker can never hand AVX-512 code to a CPU that only has AVX2.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "quant/int8_quant.h"
+#include "quant/tables.h"
+
+namespace mobilellm::quant::x86 {
+namespace {
+
+// Activation bytes of one K-block (all tokens): sized to stay in L2 while
+// every tile of the thread's range streams past it once.
+constexpr int64_t kKBlockBytes = 128 * 1024;
+constexpr int kTokenBlock = 4;
+
+inline __m256i broadcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+inline __m256 load_bf16x8(const uint8_t* p) {
+  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+// Lanes r < n of an 8-lane mask.
+inline __m256i lane_mask(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// out[t] lane r = Σ_k nibble[r][k]·a[t][k] over one block's 32 columns.
+template <class Dot, int T>
+inline void block_dots(const uint8_t* block, const int8_t* const* a, __m256i* out) {
+  const __m256i mask = _mm256_set1_epi8(0x0F);
+  typename Dot::Acc s[T];
+  for (int t = 0; t < T; ++t) s[t] = Dot::zero();
+  for (int c = 0; c < 4; ++c) {
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32 * c));
+    const __m256i lo = _mm256_and_si256(raw, mask);
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
+    for (int t = 0; t < T; ++t) {
+      s[t] = Dot::dot(s[t], lo, broadcast4(a[t] + 8 * c));
+      s[t] = Dot::dot(s[t], hi, broadcast4(a[t] + 8 * c + 4));
+    }
+  }
+  for (int t = 0; t < T; ++t) out[t] = Dot::finish(s[t]);
+}
+
+// acc[t] (lane r = row r of the tile) += the tile's products with tokens
+// i0 + t over groups [g0, g1): Σ_g amax_g·(D − 8·Σq) for kGroup32, the exact
+// integer Σ_g (D − 8·Σq) for kChannel (below 2²⁴, so exact in fp32).
+template <class Dot, bool kGroup, int T>
+inline void tile_block(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t g1,
+                       __m256* acc) {
+  const int64_t groups = w.groups(), block_bytes = w.block_bytes();
+  const int8_t* a[T];
+  const int32_t* terms[T];
+  for (int t = 0; t < T; ++t) {
+    a[t] = x.q + (i0 + t) * x.cols + 32 * g0;
+    terms[t] = x.group_term + (i0 + t) * groups;
+  }
+  __m256i iacc[T];
+  for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
+  const uint8_t* block = w.block(tile, g0);
+  for (int64_t g = g0; g < g1; ++g, block += block_bytes) {
+    __m256i d[T];
+    block_dots<Dot, T>(block, a, d);
+    if constexpr (kGroup) {
+      const __m256 amax = load_bf16x8(block + kQ4CodeBytes);
+      for (int t = 0; t < T; ++t)
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(d[t], _mm256_set1_epi32(terms[t][g]))), amax, acc[t]);
+    } else {
+      for (int t = 0; t < T; ++t) iacc[t] = _mm256_add_epi32(iacc[t], _mm256_sub_epi32(d[t], _mm256_set1_epi32(terms[t][g])));
+    }
+    for (int t = 0; t < T; ++t) a[t] += 32;
+  }
+  if constexpr (!kGroup)
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_add_ps(acc[t], _mm256_cvtepi32_ps(iacc[t]));
+}
+
+// One token block of one tile over one K-block: the partial sums live in y
+// between K-blocks; the last K-block turns them into outputs.
+template <class Dot, bool kGroup, int T>
+inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t g1, float* y,
+                        int64_t ldy) {
+  const int64_t row0 = tile * kQ4TileRows, live = std::min<int64_t>(kQ4TileRows, w.rows - row0);
+  const __m256i mask = lane_mask(live);
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t)
+    acc[t] = g0 == 0 ? _mm256_setzero_ps() : _mm256_maskload_ps(y + (i0 + t) * ldy + row0, mask);
+  tile_block<Dot, kGroup, T>(x, i0, w, tile, g0, g1, acc);
+  const bool last = g1 == w.groups();
+  const __m256 term = _mm256_loadu_ps(w.row_term + row0);
+  const __m256 row_factor = kGroup ? _mm256_set1_ps(kInvQ4Range) : _mm256_loadu_ps(w.row_scale + row0);
+  for (int t = 0; t < T; ++t) {
+    __m256 out = acc[t];
+    if (last) {
+      const __m256 zero_term = _mm256_mul_ps(_mm256_set1_ps(static_cast<float>(x.zero[i0 + t])), term);
+      out = _mm256_mul_ps(_mm256_set1_ps(x.scale[i0 + t]), _mm256_sub_ps(_mm256_mul_ps(out, row_factor), zero_term));
+    }
+    _mm256_maskstore_ps(y + (i0 + t) * ldy + row0, mask, out);
+  }
+}
+
+template <class Dot, bool kGroup>
+void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
+                  int64_t ldy) {
+  const int64_t groups = w.groups();
+  const int64_t k_block = std::clamp<int64_t>(kKBlockBytes / (32 * m), 4, groups);
+  for (int64_t g0 = 0; g0 < groups; g0 += k_block) {
+    const int64_t g1 = std::min(groups, g0 + k_block);
+    for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+      int64_t i = 0;
+      for (; i + kTokenBlock <= m; i += kTokenBlock) tile_tokens<Dot, kGroup, kTokenBlock>(x, i, w, tile, g0, g1, y, ldy);
+      switch (m - i) {
+        case 3: tile_tokens<Dot, kGroup, 3>(x, i, w, tile, g0, g1, y, ldy); break;
+        case 2: tile_tokens<Dot, kGroup, 2>(x, i, w, tile, g0, g1, y, ldy); break;
+        case 1: tile_tokens<Dot, kGroup, 1>(x, i, w, tile, g0, g1, y, ldy); break;
+        default: break;
+      }
+    }
+  }
+}
+
+template <class Dot>
+void q4_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
+                     int64_t ldy) {
+  if (w.scheme == Q4Scheme::kGroup32)
+    matmul_tiles<Dot, true>(x, m, w, tile_begin, tile_end, y, ldy);
+  else
+    matmul_tiles<Dot, false>(x, m, w, tile_begin, tile_end, y, ldy);
+}
+
+// Per-token quantization, bit-identical to int8_quantize_row: the same fp32
+// multiply, round-half-even (vroundps), zero-point add and saturating packs.
+inline void quantize_rows(const float* x, int64_t m, const Int8Rows& out) {
+  const int64_t cols = out.cols, groups = cols / 32;
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = x + i * cols;
+    __m256 vmin = _mm256_setzero_ps(), vmax = _mm256_setzero_ps();
+    for (int64_t k = 0; k < cols; k += 8) {
+      const __m256 v = _mm256_loadu_ps(row + k);
+      vmin = _mm256_min_ps(vmin, v);
+      vmax = _mm256_max_ps(vmax, v);
+    }
+    alignas(32) float lo[8], hi[8];
+    _mm256_store_ps(lo, vmin);
+    _mm256_store_ps(hi, vmax);
+    const Int8Params p = int8_params_for_range(*std::min_element(lo, lo + 8), *std::max_element(hi, hi + 8));
+    out.scale[i] = p.scale;
+    out.zero[i] = p.zero_point;
+    const __m256 inverse = _mm256_set1_ps(1.0f / p.scale);
+    const __m256i zero_point = _mm256_set1_epi32(p.zero_point);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i bias = _mm256_set1_epi8(static_cast<char>(0x80));
+    int8_t* q = out.q + i * cols;
+    for (int64_t g = 0; g < groups; ++g) {
+      __m256i v[4];
+      for (int j = 0; j < 4; ++j) {
+        const __m256 scaled = _mm256_mul_ps(_mm256_loadu_ps(row + 32 * g + 8 * j), inverse);
+        const __m256 rounded = _mm256_round_ps(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v[j] = _mm256_add_epi32(_mm256_cvtps_epi32(rounded), zero_point);
+      }
+      // packs work per 128-bit lane; the permute restores column order.
+      const __m256i packed = _mm256_permutevar8x32_epi32(
+          _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3])), order);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 32 * g), packed);
+      // Σ q = Σ (q + 128) − 32·128, the biased bytes summed by vpsadbw.
+      const __m256i sums = _mm256_sad_epu8(_mm256_xor_si256(packed, bias), _mm256_setzero_si256());
+      const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+      const int64_t total = _mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1) - 32 * 128;
+      out.group_term[i * groups + g] = static_cast<int32_t>(8 * total);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mobilellm::quant::x86

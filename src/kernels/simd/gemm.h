@@ -29,8 +29,8 @@ struct GemmBlocking {
   static constexpr int64_t kNc = 2048 / kNr * kNr;
 };
 
-// c[i][0, NR) = (accumulate ? c[i][0, NR) : 0) + Σ_p a[p][i]·b[p][0, NR) for i < rows,
-// where a is a packed [kc][MR] group and b a packed [kc][NR] strip.
+// c[i][0, NR) = (accumulate ? c[i][0, NR) : 0) + Σ_p a[i][p]·b[p][0, NR) for i < rows,
+// where a is a packed [MR][kc] group and b a packed [kc][NR] strip.
 template <class D>
 void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows, bool accumulate) {
   using V = typename D::V;
@@ -48,11 +48,10 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
     for (int v = 0; v < kNv; ++v) bv[v] = D::load(b + v * N);
 #pragma GCC unroll 16
     for (int i = 0; i < kMr; ++i) {
-      V av = D::set1(a[i]);
+      V av = D::set1(a[i * kc + p]);
 #pragma GCC unroll 4
       for (int v = 0; v < kNv; ++v) acc[i][v] = D::fma(av, bv[v], acc[i][v]);
     }
-    a += kMr;
     b += kNv * N;
   }
   // Constant trip counts keep acc in registers; the row guard is a branch.
@@ -101,21 +100,27 @@ void pack_b(const typename W::T* w, int64_t ldw, int64_t nc, int64_t p0, int64_t
 }
 
 // Input rows [0, mc) × columns [p0, p0 + kc) of x (row stride ldx) as groups
-// of MR rows: group g is [kc][MR] with (p, i) = x[g·MR + i][p0 + p]; rows past
-// mc are zero.
+// of MR rows: group g is [MR][kc] with (i, p) = x[g·MR + i][p0 + p]; rows past
+// mc are zero. Row-major is a plain vector copy, and the 1 KB row stride keeps
+// the MR rows the micro-kernel broadcasts from in different L1 sets (x's own
+// stride, 24 KB for the MLP down projection, would put them all in one).
 template <class D>
 void pack_a(const float* x, int64_t ldx, int64_t mc, int64_t p0, int64_t kc, float* panel) {
   constexpr int64_t kMr = GemmBlocking<D>::kMr;
+  constexpr int64_t N = D::kLanes;
   for (int64_t g = 0; g * kMr < mc; ++g) {
     float* dst = panel + g * kc * kMr;
     for (int64_t i = 0; i < kMr; ++i) {
       int64_t row = g * kMr + i;
-      if (row < mc) {
-        const float* src = x + row * ldx + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * kMr + i] = src[p];
-      } else {
-        for (int64_t p = 0; p < kc; ++p) dst[p * kMr + i] = 0.0f;
+      float* d = dst + i * kc;
+      if (row >= mc) {
+        for (int64_t p = 0; p < kc; ++p) d[p] = 0.0f;
+        continue;
       }
+      const float* src = x + row * ldx + p0;
+      int64_t p = 0;
+      for (; p + N <= kc; p += N) D::store(d + p, D::load(src + p));
+      for (; p < kc; ++p) d[p] = src[p];
     }
   }
 }

@@ -1,5 +1,5 @@
-// Every quantized kernel table this CPU runs against the scalar twin, across
-// odd sizes; the scalar twin against a direct fp64 evaluation of the
+// The quantized kernel tables under test (tables_under_test.h) against the
+// scalar twin, across odd sizes; the scalar twin against a direct fp64 evaluation of the
 // dequantized product; the packed layout against its definition.
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 #include "quant/int8_quant.h"
 #include "quant/quant_kernels.h"
 #include "runtime/dtype.h"
+#include "tables_under_test.h"
 
 namespace mobilellm::quant {
 namespace {
@@ -66,12 +67,6 @@ std::vector<float> make_activations(int64_t m, int64_t cols, uint32_t seed) {
   return x;
 }
 
-std::vector<const QuantKernels*> tables() {
-  std::vector<const QuantKernels*> out;
-  for (auto isa : runnable_quant_isas()) out.push_back(quant_kernels_for(isa));
-  return out;
-}
-
 std::string isa_label(const QuantKernels& k) { return kernels::isa_name(k.isa); }
 
 TEST(Q4Layout, CodesScalesAndRowTermsRoundTrip) {
@@ -106,7 +101,7 @@ TEST(QuantizeRows, BitIdenticalToTheCodecOnEveryIsa) {
     const int64_t m = 7;
     std::vector<float> x = make_activations(m, cols, 3);
     x[5] = 1e-41f;  // a subnormal in a row that is otherwise tiny
-    for (const QuantKernels* k : tables()) {
+    for (const QuantKernels* k : tables_under_test()) {
       Int8RowsBuffer buffer(m, cols);
       Int8Rows out = buffer.rows();
       k->quantize_rows(x.data(), m, out);
@@ -182,7 +177,7 @@ TEST(Q4Matmul, EveryIsaMatchesTheScalarTwin) {
       const int64_t ldy = s.rows + 3;  // a row stride wider than the matrix
       std::vector<float> want(s.m * ldy, -1.0f);
       scalar.q4_matmul_tiles(x, s.m, p.w, 0, p.w.tiles(), want.data(), ldy);
-      for (const QuantKernels* k : tables()) {
+      for (const QuantKernels* k : tables_under_test()) {
         std::vector<float> got(s.m * ldy, -1.0f);
         // Two calls over a split tile range, as the pool makes them.
         const int64_t mid = p.w.tiles() / 2;

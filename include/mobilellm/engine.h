@@ -1,0 +1,165 @@
+#pragma once
+// The public API of mobilellm: what `mobilellm chat`, the server and programs
+// that embed the engine use.
+//
+//   auto engine = mobilellm::Engine::load({.model = "ckpt/"});
+//   auto session = engine->new_session();
+//   mobilellm::GenerateRequest request = engine->default_request();
+//   request.prompt = engine->tokenizer().encode("Hello", {.add_bos = true});
+//   session->generate(request, [](const mobilellm::TokenEvent& e) {
+//     std::fwrite(e.text.data(), 1, e.text.size(), stdout);
+//     return true;  // false stops the generation
+//   });
+//
+// An Engine (weights, tokenizer, thread pool) is read-only after loading and
+// shared by any number of Sessions. A Session owns a KV cache and the tokens
+// in it, and is used by one thread at a time; the forward passes of different
+// sessions take turns on the engine's thread pool, one batch or token each.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tokenizer/tokenizer.h"
+
+namespace mobilellm {
+
+struct EngineOptions {
+  std::filesystem::path model;      // a checkpoint directory
+  std::filesystem::path tokenizer;  // empty: found in the checkpoint directory
+  int threads = 0;                  // 0: all cores
+};
+
+struct ModelInfo {
+  std::string name;  // the checkpoint directory's name
+  int64_t vocab_size = 0;
+  int64_t max_context = 0;  // max_position_embeddings
+  int64_t parameters = 0;
+  bool random_weights = false;  // written by `mobilellm make-random`
+};
+
+struct Sampling {
+  double temperature = 0.6;  // 0: greedy
+  double top_p = 0.9;        // 1: off
+  int64_t top_k = 0;         // 0: off
+  double min_p = 0.0;        // 0: off
+  double repetition_penalty = 1.0;  // 1: off
+  uint64_t seed = 0;
+};
+
+// Restricts what may be generated (a grammar, a schema): consulted before
+// every sampled token.
+class TokenConstraint {
+ public:
+  virtual ~TokenConstraint() = default;
+  // Sets the logits of tokens that may not come next to -infinity; returns
+  // how many tokens remain allowed.
+  virtual int64_t mask(std::span<float> logits) = 0;
+  // Moves past `token`, one that mask() allowed.
+  virtual void accept(int32_t token) = 0;
+};
+
+struct TokenLogprob {
+  int32_t id = -1;
+  float logprob = 0;  // natural log of the model's probability (before sampling settings)
+  std::vector<std::pair<int32_t, float>> top;  // the most likely tokens, most likely first
+};
+
+enum class FinishReason { kStop, kLength, kCancelled };
+const char* finish_reason_name(FinishReason reason);  // "stop", "length", "cancelled"
+
+struct GenerateRequest {
+  std::vector<int32_t> prompt;  // token ids, used exactly as given (no BOS is added)
+  int64_t max_tokens = 256;     // 0: only read (and score) the prompt
+  Sampling sampling;
+  std::vector<int32_t> stop_ids;         // a sampled stop id ends the answer (and adds no text)
+  std::vector<std::string> stop_strings;  // the text ends before the first occurrence
+  int logprobs = -1;         // generated tokens: -1 none; N ≥ 0: the token's logprob and the top N
+  int prompt_logprobs = -1;  // the same for prompt tokens 1… (scores the prompt, for `echo`)
+  bool skip_special = true;  // special tokens add no text
+  TokenConstraint* constraint = nullptr;
+  const std::atomic<bool>* cancel = nullptr;  // set by another thread to stop early
+};
+
+// One generated token. `text` is the text this token completes: whole UTF-8
+// characters only, and text that might begin a stop string is held back until
+// it is known not to. The last event of an answer carries whatever was held.
+struct TokenEvent {
+  int32_t id = -1;
+  std::string_view text;
+  const TokenLogprob* logprob = nullptr;  // when requested
+  bool last = false;
+};
+// Returning false cancels the generation.
+using TokenCallback = std::function<bool(const TokenEvent&)>;
+
+struct GenerateResult {
+  std::vector<int32_t> tokens;  // every sampled token, a final stop id included
+  std::string text;
+  std::vector<TokenLogprob> logprobs;         // per sampled token, when requested
+  std::vector<TokenLogprob> prompt_logprobs;  // [i] scores prompt[i + 1], when requested
+  FinishReason finish = FinishReason::kLength;
+  int64_t prompt_tokens = 0;
+  int64_t cached_tokens = 0;  // prompt tokens whose KV cache was reused
+  double prefill_seconds = 0;
+  double decode_seconds = 0;  // from the first sampled token to the end
+};
+
+class Engine;
+
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs the prompt (reusing the KV cache of the longest common prefix with
+  // what this session ran before, where the sliding-window layers still hold
+  // it) and samples up to max_tokens tokens. Throws mobilellm::Error for a
+  // request that cannot run (a prompt longer than the context, an id outside
+  // the vocabulary, bad sampling settings); the session stays usable.
+  GenerateResult generate(const GenerateRequest& request, const TokenCallback& on_token = {});
+
+  void reset();  // forget the cache
+  const std::vector<int32_t>& tokens() const;  // the tokens the KV cache holds, in order
+  int64_t context() const;
+  int64_t cache_bytes() const;
+
+ private:
+  friend class Engine;
+  struct Impl;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  // Throws mobilellm::Error with a message naming the file for a checkpoint
+  // or tokenizer that cannot be loaded.
+  static std::shared_ptr<Engine> load(const EngineOptions& options);
+  ~Engine();
+
+  const ModelInfo& info() const;
+  const Tokenizer& tokenizer() const;
+  // A request with the checkpoint's sampling defaults (generation_config.json)
+  // and stop ids.
+  GenerateRequest default_request() const;
+
+  // context 0: the model's maximum.
+  std::unique_ptr<Session> new_session(int64_t context = 0);
+  int threads() const;
+
+  struct Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mobilellm

@@ -1,0 +1,70 @@
+#include <algorithm>
+
+#include "engine/engine_impl.h"
+#include "engine/session_impl.h"
+#include "runtime/error.h"
+
+namespace mobilellm {
+
+const char* finish_reason_name(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kCancelled: return "cancelled";
+  }
+  return "?";
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
+  auto model = model::Model::load(options.model);
+  Tokenizer tokenizer = Tokenizer::load(options.tokenizer.empty() ? options.model : options.tokenizer);
+  const auto& c = model->config();
+  if (tokenizer.vocab_size() > c.vocab_size)
+    throw Error("the tokenizer has " + std::to_string(tokenizer.vocab_size()) + " ids but the model only " +
+                std::to_string(c.vocab_size));
+  const int threads = options.threads > 0 ? options.threads : default_thread_count();
+  auto impl = std::make_unique<Impl>(std::move(model), std::move(tokenizer), threads);
+
+  const std::filesystem::path dir = impl->model->path();
+  ModelInfo& info = impl->info;
+  info.name = (dir.has_filename() ? dir.filename() : dir.parent_path().filename()).string();
+  info.vocab_size = c.vocab_size;
+  info.max_context = c.max_position_embeddings;
+  info.parameters = c.parameter_count();
+  info.random_weights = std::filesystem::exists(dir / "random_weights.txt");
+
+  const auto& g = impl->model->generation_defaults();
+  GenerateRequest& d = impl->defaults;
+  d.sampling.temperature = g.do_sample ? g.temperature : 0.0;
+  d.sampling.top_p = g.top_p;
+  d.sampling.top_k = g.top_k;
+  d.sampling.min_p = g.min_p;
+  d.sampling.repetition_penalty = g.repetition_penalty;
+  // Every id that ends an answer: generation_config's, the model's, the tokenizer's.
+  auto add_stop = [&](int64_t id) {
+    if (id >= 0 && id < c.vocab_size && std::find(d.stop_ids.begin(), d.stop_ids.end(), id) == d.stop_ids.end())
+      d.stop_ids.push_back(static_cast<int32_t>(id));
+  };
+  for (int64_t id : g.eos_token_ids) add_stop(id);
+  for (int64_t id : c.eos_token_ids) add_stop(id);
+  for (int32_t id : impl->tokenizer.eos_ids()) add_stop(id);
+  return std::shared_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+const ModelInfo& Engine::info() const { return impl_->info; }
+const Tokenizer& Engine::tokenizer() const { return impl_->tokenizer; }
+GenerateRequest Engine::default_request() const { return impl_->defaults; }
+int Engine::threads() const { return impl_->pool.size(); }
+
+std::unique_ptr<Session> Engine::new_session(int64_t context) {
+  const int64_t max = impl_->info.max_context;
+  if (context < 0 || context > max)
+    throw Error("context " + std::to_string(context) + " is outside 1.." + std::to_string(max));
+  return std::unique_ptr<Session>(
+      new Session(std::make_unique<Session::Impl>(shared_from_this(), *impl_, context == 0 ? max : context)));
+}
+
+}  // namespace mobilellm

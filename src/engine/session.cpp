@@ -1,0 +1,202 @@
+#include <algorithm>
+#include <cmath>
+
+#include "engine/logprobs.h"
+#include "engine/session_impl.h"
+#include "engine/stop_strings.h"
+#include "model/sampler.h"
+#include "runtime/error.h"
+#include "runtime/timer.h"
+
+namespace mobilellm {
+namespace {
+
+// Prompt tokens per turn on the forward pass: other sessions' tokens get their
+// turn between two batches of a long prompt.
+constexpr int64_t kPrefillTurn = 256;
+// Prompt tokens per batch when every position's logits are needed (scoring):
+// [batch][vocab] floats.
+constexpr int64_t kScoreBatch = 16;
+
+model::SamplingParams to_model(const Sampling& s) {
+  model::SamplingParams p;
+  p.temperature = s.temperature;
+  p.top_p = s.top_p;
+  p.top_k = s.top_k;
+  p.min_p = s.min_p;
+  p.repetition_penalty = s.repetition_penalty;
+  p.seed = s.seed;
+  return p;
+}
+
+void validate(const GenerateRequest& r, int64_t context, int64_t vocab) {
+  const int64_t n = static_cast<int64_t>(r.prompt.size());
+  if (n == 0) throw Error("the prompt is empty");
+  if (n > context)
+    throw Error("the prompt has " + std::to_string(n) + " tokens, more than the context length " +
+                std::to_string(context));
+  for (size_t i = 0; i < r.prompt.size(); ++i)
+    if (r.prompt[i] < 0 || r.prompt[i] >= vocab)
+      throw Error("token id " + std::to_string(r.prompt[i]) + " at index " + std::to_string(i) +
+                  " is outside the vocabulary (0.." + std::to_string(vocab - 1) + ")");
+  if (r.max_tokens < 0) throw Error("max_tokens must be ≥ 0");
+  for (int n_top : {r.logprobs, r.prompt_logprobs})
+    if (n_top < -1 || n_top > engine::kMaxTopLogprobs)
+      throw Error("logprobs must be in 0.." + std::to_string(engine::kMaxTopLogprobs));
+  model::validate(to_model(r.sampling));
+}
+
+}  // namespace
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+Session::Impl::Impl(std::shared_ptr<Engine> o, Engine::Impl& e, int64_t context)
+    : owner(std::move(o)),
+      engine(e),
+      cache(engine.model->config(), context),
+      forward(*engine.model, engine.pool),
+      logits(static_cast<size_t>(engine.model->config().vocab_size)) {}
+
+void Session::Impl::run_forward(std::span<const int32_t> tokens, model::LogitsFor which, float* out) {
+  std::lock_guard<engine::FairLock> turn(engine.forward_lock);
+  forward.run(cache, tokens, which, out);
+  history.insert(history.end(), tokens.begin(), tokens.end());
+}
+
+int64_t Session::Impl::reuse_prefix(const GenerateRequest& r) {
+  const auto& prompt = r.prompt;
+  int64_t keep = std::mismatch(history.begin(), history.end(), prompt.begin(), prompt.end()).first - history.begin();
+  keep = std::min<int64_t>(keep, static_cast<int64_t>(prompt.size()) - 1);
+  if (r.prompt_logprobs >= 0) {
+    if (scores_top != r.prompt_logprobs) scores.clear();
+    scores_top = r.prompt_logprobs;
+    keep = std::min<int64_t>(keep, static_cast<int64_t>(scores.size()) + 1);
+  }
+  // Sliding-window rings cannot rewind far: start over when they lost the prefix.
+  if (!cache.truncate(keep)) {
+    cache.clear();
+    keep = 0;
+  }
+  history.resize(static_cast<size_t>(keep));
+  scores.resize(std::min(scores.size(), static_cast<size_t>(std::max<int64_t>(keep - 1, 0))));
+  return keep;
+}
+
+void Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_logits) {
+  const int64_t n = static_cast<int64_t>(r.prompt.size());
+  const int64_t vocab = engine.model->config().vocab_size;
+  const std::span<const int32_t> prompt(r.prompt);
+  if (r.prompt_logprobs < 0) {
+    for (int64_t at = from; at < n; at += kPrefillTurn) {
+      const int64_t len = std::min(kPrefillTurn, n - at);
+      const bool last = at + len == n;
+      run_forward(prompt.subspan(at, len), last && need_logits ? model::LogitsFor::kLast : model::LogitsFor::kNone,
+                  logits.data());
+      if (r.cancel && r.cancel->load()) return;
+    }
+    return;
+  }
+  chunk_logits.resize(static_cast<size_t>(kScoreBatch * vocab));
+  for (int64_t at = from; at < n; at += kScoreBatch) {
+    const int64_t len = std::min(kScoreBatch, n - at);
+    run_forward(prompt.subspan(at, len), model::LogitsFor::kAll, chunk_logits.data());
+    for (int64_t t = 0; t < len; ++t) {
+      const std::span<const float> row(chunk_logits.data() + t * vocab, static_cast<size_t>(vocab));
+      const int64_t pos = at + t;
+      if (pos + 1 < n) scores.push_back(engine::score_token(row, prompt[pos + 1], r.prompt_logprobs));
+      else std::copy(row.begin(), row.end(), logits.begin());
+    }
+    if (r.cancel && r.cancel->load()) return;
+  }
+}
+
+GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& on_token) {
+  Impl& s = *impl_;
+  const Tokenizer& tokenizer = s.engine.tokenizer;
+  validate(r, s.cache.max_context(), s.engine.model->config().vocab_size);
+  auto cancelled = [&] { return r.cancel && r.cancel->load(); };
+
+  GenerateResult result;
+  result.prompt_tokens = static_cast<int64_t>(r.prompt.size());
+  Timer timer;
+  try {
+    result.cached_tokens = s.reuse_prefix(r);
+    s.prefill(r, result.cached_tokens, r.max_tokens > 0);
+  } catch (...) {
+    // A failed pass leaves the cache in an unknown state.
+    reset();
+    throw;
+  }
+  if (cancelled()) {
+    result.finish = FinishReason::kCancelled;
+    return result;
+  }
+  if (r.prompt_logprobs >= 0)
+    result.prompt_logprobs.assign(s.scores.begin(), s.scores.begin() + static_cast<ptrdiff_t>(r.prompt.size() - 1));
+  result.prefill_seconds = timer.seconds();
+  timer.reset();
+
+  model::Sampler sampler(to_model(r.sampling));
+  StreamDecoder decoder(tokenizer);
+  engine::StopStrings stops(r.stop_strings);
+  std::vector<int32_t> seen(r.prompt);  // what the repetition penalty looks at
+  std::vector<float> raw;
+  result.finish = FinishReason::kLength;
+  for (int64_t i = 0; i < r.max_tokens; ++i) {
+    if (cancelled()) {
+      result.finish = FinishReason::kCancelled;
+      break;
+    }
+    if (r.logprobs >= 0) raw = s.logits;  // the sampler and the constraint modify the logits
+    if (r.constraint && r.constraint->mask(s.logits) == 0) {
+      result.finish = FinishReason::kStop;  // nothing may follow: the constrained text is complete
+      break;
+    }
+    const int32_t token = sampler.sample(s.logits, seen);
+    if (r.constraint) r.constraint->accept(token);
+    seen.push_back(token);
+    result.tokens.push_back(token);
+    if (r.logprobs >= 0) result.logprobs.push_back(engine::score_token(raw, token, r.logprobs));
+
+    const bool is_stop = std::find(r.stop_ids.begin(), r.stop_ids.end(), token) != r.stop_ids.end();
+    std::string text;
+    if (!is_stop && !(r.skip_special && tokenizer.is_special(token))) text = stops.push(decoder.push(token));
+    bool last = is_stop || stops.matched() || i + 1 == r.max_tokens || s.cache.size() >= s.cache.max_context();
+    if (last) {
+      if (!stops.matched()) text += stops.push(decoder.flush());
+      text += stops.flush();
+      result.finish = is_stop || stops.matched() ? FinishReason::kStop : FinishReason::kLength;
+    }
+    result.text += text;
+    if (on_token) {
+      TokenEvent event{token, text, r.logprobs >= 0 ? &result.logprobs.back() : nullptr, last};
+      if (!on_token(event)) {
+        result.finish = FinishReason::kCancelled;
+        break;
+      }
+    }
+    if (last) break;
+    const int32_t next[1] = {token};
+    try {
+      s.run_forward(next, model::LogitsFor::kLast, s.logits.data());
+    } catch (...) {
+      reset();
+      throw;
+    }
+  }
+  result.decode_seconds = timer.seconds();
+  return result;
+}
+
+void Session::reset() {
+  impl_->cache.clear();
+  impl_->history.clear();
+  impl_->scores.clear();
+}
+
+const std::vector<int32_t>& Session::tokens() const { return impl_->history; }
+int64_t Session::context() const { return impl_->cache.max_context(); }
+int64_t Session::cache_bytes() const { return impl_->cache.bytes(); }
+
+}  // namespace mobilellm

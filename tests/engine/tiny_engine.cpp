@@ -1,0 +1,21 @@
+#include "tiny_engine.h"
+
+#include <unistd.h>
+
+#include "model/random_checkpoint.h"
+
+namespace mobilellm::test {
+
+std::shared_ptr<Engine> tiny_engine() {
+  static std::shared_ptr<Engine> engine = [] {
+    const auto dir = std::filesystem::temp_directory_path() / ("mobilellm-engine-test-" + std::to_string(getpid()));
+    model::write_random_checkpoint(model::preset_config("tiny"), dir, 7);
+    install_tokenizer_files(MOBILELLM_TOKENIZER_DIR, dir);
+    auto loaded = Engine::load({.model = dir, .threads = 2});
+    std::filesystem::remove_all(dir);  // the weights stay mapped
+    return loaded;
+  }();
+  return engine;
+}
+
+}  // namespace mobilellm::test

@@ -19,9 +19,9 @@ template <class D>
 struct GemmBlocking {
   static constexpr int64_t kMr = D::kGemmRows;
   static constexpr int64_t kNr = D::kGemmVecs * D::kLanes;
-  // A B strip of KC×NR floats (16 KB for NR = 16) stays in L1 while the A
-  // groups of a row block stream past it.
-  static constexpr int64_t kKc = 256;
+  // A B strip of KC×NR floats (16 KB: KC = 256 for NR = 16) stays in L1
+  // while the A groups of a row block stream past it.
+  static constexpr int64_t kKc = 16384 / (kNr * 4);
   // An A block of MC×KC floats (~144 KB) stays in L2.
   static constexpr int64_t kMc = 144 / kMr * kMr;
   // A B panel of KC×NC floats (2 MB) stays in L3; every A block is packed

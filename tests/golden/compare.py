@@ -4,8 +4,8 @@ tools/reference/make_fixtures.py (see its manifest.json).
 
   compare.py --manifest M --fixture NAME --mobilellm BIN --work DIR --mode logits|greedy|names
 
-logits: `mobilellm logits -m CKPT --ids "..." --out F` (with the default thread count, then -t 1 and
-        -t 3) must give max |ours - ref| <= tolerance * max |ref| and the same argmax at every
+logits: `mobilellm logits -m CKPT --ids "..." --out F` (with the default thread count and kernels,
+        then -t 1, -t 3, and MOBILELLM_ISA forced to every kernel table this build and CPU run) must give max |ours - ref| <= tolerance * max |ref| and the same argmax at every
         position. make_fixtures guarantees every reference top-1/top-2 gap is at least twice the
         tolerance, so the argmax check is never stricter than the error bound.
 greedy: `mobilellm run -m CKPT --prompt-ids "..." -n N --temp 0 --print-ids` must print exactly the
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,11 +26,21 @@ from pathlib import Path
 import numpy as np
 
 
-def run(cmd: list[str]) -> subprocess.CompletedProcess:
-    print("$ " + " ".join(f'"{c}"' if " " in c else c for c in cmd), flush=True)
-    p = subprocess.run(cmd, capture_output=True, text=True)
+# The kernel tables the logits test also forces one by one (MOBILELLM_ISA); one that this build or
+# CPU lacks is skipped, so an AVX-512 machine tests AVX-512 and every machine tests scalar.
+ISAS = ("scalar", "avx2", "avx512", "neon")
+ISA_MISSING = "not compiled into this build or not supported by this CPU"
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None, allow: str | None = None):
+    """Runs cmd; exits the test on failure, or returns None when stderr contains `allow`."""
+    shown = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    print("$ " + (shown + " " if shown else "") + " ".join(f'"{c}"' if " " in c else c for c in cmd), flush=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if p.stderr.strip():
         print("  stderr: " + p.stderr.strip().replace("\n", "\n  stderr: "))
+    if p.returncode != 0 and allow and allow in p.stderr:
+        return None
     if p.returncode != 0:
         print(f"FAIL: exit status {p.returncode}")
         if p.stdout.strip():
@@ -49,16 +60,20 @@ def describe_config(ckpt: Path) -> str:
     return "; ".join(f"{k}={json.dumps(c[k])}" for k in keys if k in c)
 
 
-def check_logits(fx: dict, root: Path, tol: float, binary: str, work: Path, threads: str | None) -> bool:
+def check_logits(fx: dict, root: Path, tol: float, binary: str, work: Path, threads: str | None,
+                 isa: str | None) -> bool:
     ckpt = root / fx["checkpoint"]
     t, vocab = fx["logits_shape"]
     ref = np.fromfile(root / fx["logits_file"], dtype="<f4").reshape(t, vocab).astype(np.float64)
-    out = work / f"{fx['name']}.t{threads or 'default'}.logits.f32"
+    variant = f"threads {threads or 'default'}, isa {isa or 'default'}"
+    out = work / f"{fx['name']}.t{threads or 'default'}.{isa or 'default'}.logits.f32"
     out.unlink(missing_ok=True)
     cmd = [binary, "logits", "-m", str(ckpt), "--ids", ids_arg(fx["prompt_ids"]), "--out", str(out)]
     if threads:
         cmd += ["-t", threads]
-    run(cmd)
+    if run(cmd, {"MOBILELLM_ISA": isa} if isa else None, allow=ISA_MISSING if isa else None) is None:
+        print(f"{fx['name']} ({variant}): skipped, {isa} is {ISA_MISSING}")
+        return True
     raw = np.fromfile(out, dtype="<f4")
     if raw.size != t * vocab:
         print(f"FAIL: {out} holds {raw.size} floats, expected {t} x {vocab} = {t * vocab}")
@@ -73,7 +88,7 @@ def check_logits(fx: dict, root: Path, tol: float, binary: str, work: Path, thre
     err = err_pos.max()
     arg_ok = ours.argmax(axis=1) == ref.argmax(axis=1)
     ok = err <= tol * amax and arg_ok.all()
-    print(f"{fx['name']} (threads {threads or 'default'}): max |err| = {err:.3e} = {err / amax:.2e} x max|ref| "
+    print(f"{fx['name']} ({variant}): max |err| = {err:.3e} = {err / amax:.2e} x max|ref| "
           f"(max|ref| {amax:.3f}, allowed {tol:.0e}); argmax equal at {arg_ok.sum()}/{t} positions -> "
           f"{'ok' if ok else 'FAIL'}")
     if not ok:
@@ -163,7 +178,8 @@ def main() -> int:
     if args.mode == "logits":
         args.work.mkdir(parents=True, exist_ok=True)
         tol = manifest["tolerance"]["max_abs_error_rel"]
-        ok = all(check_logits(fx, root, tol, args.mobilellm, args.work, t) for t in (None, "1", "3"))
+        variants = [(None, None), ("1", None), ("3", None)] + [(None, isa) for isa in ISAS]
+        ok = all(check_logits(fx, root, tol, args.mobilellm, args.work, t, isa) for t, isa in variants)
     else:
         ok = check_greedy(fx, root, args.mobilellm)
     return 0 if ok else 1

@@ -93,8 +93,10 @@ void BytePairEncoder::merge_small(std::string_view piece, const Pair& pair, std:
     ids[best] = res[best];
     std::copy(ids + best + 2, ids + n, ids + best + 1);
     std::copy(start + best + 2, start + n + 1, start + best + 1);
-    std::copy(pri + best + 2, pri + n - 1, pri + best + 1);
-    std::copy(res + best + 2, res + n - 1, res + best + 1);
+    if (best + 2 < n) {  // pairs after the merged one move down by one
+      std::copy(pri + best + 2, pri + n - 1, pri + best + 1);
+      std::copy(res + best + 2, res + n - 1, res + best + 1);
+    }
     --n;
     if (best + 1 < n) update(best);
     if (best > 0) update(best - 1);

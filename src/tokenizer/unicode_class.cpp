@@ -33,7 +33,7 @@ class ClassTable {
       std::string block(reinterpret_cast<const char*>(&flat[b << 8]), 256);
       auto [it, fresh] = seen.emplace(block, static_cast<uint32_t>(blocks_.size()));
       if (fresh) blocks_.insert(blocks_.end(), block.begin(), block.end());
-      index_[b] = it->second << 8;
+      index_[b] = it->second;  // byte offset of the block
     }
   }
   CharClass get(char32_t cp) const {

@@ -42,6 +42,7 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
   for (int i = 0; i < kMr; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < kNv; ++v) acc[i][v] = D::zero();
+#pragma GCC unroll 4
   for (int64_t p = 0; p < kc; ++p) {
     V bv[kNv];
 #pragma GCC unroll 4
@@ -86,8 +87,14 @@ void pack_b(const typename W::T* w, int64_t ldw, int64_t nc, int64_t p0, int64_t
           for (int64_t q = 0; q < N; ++q) dst[p * kNr + q] = lb + q < rows ? W::to_float(block[q * ldw + p]) : 0.0f;
         continue;
       }
+      // The next block's rows are fetched from memory while this one is
+      // transposed: one prefetch per row and cache line.
+      const typename W::T* next = block + N * ldw;
+      constexpr int64_t kLine = 64 / sizeof(typename W::T);
       int64_t p = 0;
       for (; p + N <= kc; p += N) {
+        if (p % kLine == 0)
+          for (int64_t q = 0; q < N; ++q) D::prefetch(next + q * ldw + p);
         V r[N];
         for (int64_t q = 0; q < N; ++q) r[q] = W::template load<D>(block + q * ldw + p);
         D::transpose(r);

@@ -8,7 +8,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh
 model=models/random-pro
+# The Llama-4 tokenizer ranks live beside the checkout (../shared), not in it.
+tokenizer=${MOBILELLM_TOKENIZER:-../shared/data/llama4-tokenizer/tokenizer.model}
 if [ ! -f "$model/model.safetensors" ]; then
-  build/bin/mobilellm make-random -o "$model" --preset pro
+  args=()
+  [ -f "$tokenizer" ] && args=(--tokenizer "$tokenizer")
+  build/bin/mobilellm make-random -o "$model" --preset pro "${args[@]}"
 fi
-build/bin/mobilellm run -m "$model" --prompt-ids "200000 1556 583 650" -n 32 --temp 0
+if [ -f "$model/tokenizer.model" ] || [ -f "$model/tokenizer.json" ]; then
+  build/bin/mobilellm run -m "$model" -p "The capital of France is" -n 32
+else
+  echo "no tokenizer found (set MOBILELLM_TOKENIZER=/path/to/tokenizer.model): generating from token ids"
+  build/bin/mobilellm run -m "$model" --prompt-ids "200000 791 6633 315 9625 374" -n 32 --print-ids
+fi

@@ -42,7 +42,7 @@ bool KvCache::truncate(int64_t n) {
   for (const auto& layer : layers_) {
     // A ring has overwritten positions before n_past - slots; the query at n
     // needs the window (n - W, n), which survives only for a rewind of one.
-    if (layer.kind == AttentionKind::kSliding && n_past_ > layer.slots && n < n_past_ - 1) return false;
+    if (layer.kind == AttentionKind::kSliding && n > 0 && n_past_ > layer.slots && n < n_past_ - 1) return false;
     // A chunk ring holds only the current block.
     if (layer.kind == AttentionKind::kChunked && n % chunk_ != 0 && n / chunk_ != (n_past_ - 1) / chunk_) return false;
   }

@@ -42,4 +42,14 @@ void warn_if_random(const model::Model& model) {
                        model.path().string().c_str());
 }
 
+std::optional<Tokenizer> load_tokenizer_for(const model::Model& model, const std::string& path, bool required) {
+  if (!path.empty()) return Tokenizer::load(path);
+  const auto& dir = model.path();
+  for (const char* name : {"tokenizer.json", "tokenizer.model"})
+    if (std::filesystem::exists(dir / name)) return Tokenizer::load(dir);
+  if (required)
+    throw Error(dir.string() + " has no tokenizer.json or tokenizer.model: pass --tokenizer PATH");
+  return std::nullopt;
+}
+
 }  // namespace mobilellm::cli

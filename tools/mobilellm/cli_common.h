@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "model/model.h"
+#include "tokenizer/tokenizer.h"
 
 namespace mobilellm::cli {
 
@@ -15,5 +18,8 @@ std::vector<int32_t> parse_ids(const std::string& text);
 int resolve_threads(int requested);
 // Prints a notice to stderr when the checkpoint was written by make-random.
 void warn_if_random(const model::Model& model);
+// The tokenizer at `path`, else the one in the checkpoint directory. When none
+// is found: an Error if `required`, else nothing (id-only use).
+std::optional<Tokenizer> load_tokenizer_for(const model::Model& model, const std::string& path, bool required);
 
 }  // namespace mobilellm::cli

@@ -6,12 +6,13 @@
 #include "model/random_checkpoint.h"
 #include "runtime/error.h"
 #include "runtime/timer.h"
+#include "tokenizer/tokenizer.h"
 
 namespace mobilellm::cli {
 
 void add_make_random_command(CLI::App& app) {
   struct Options {
-    std::string out, preset = "pro";
+    std::string out, preset = "pro", tokenizer;
     uint64_t seed = 1;
   };
   auto opts = std::make_shared<Options>();
@@ -21,10 +22,13 @@ void add_make_random_command(CLI::App& app) {
   cmd->add_option("--preset", opts->preset, "pro: full MobileLLM-Pro shape (1,084,453,120 parameters); tiny: same pattern, tiny width")
       ->check(CLI::IsMember({"pro", "tiny"}));
   cmd->add_option("--seed", opts->seed, "Random seed");
+  cmd->add_option("--tokenizer", opts->tokenizer,
+                  "Tokenizer to install into the checkpoint (tokenizer.model, tokenizer.json or a directory)");
   cmd->callback([opts] {
     Timer timer;
     model::ModelConfig config = model::preset_config(opts->preset);
     model::write_random_checkpoint(config, opts->out, opts->seed);
+    if (!opts->tokenizer.empty()) install_tokenizer_files(opts->tokenizer, opts->out);
     std::ofstream note(std::filesystem::path(opts->out) / "random_weights.txt");
     note << "This checkpoint was written by `mobilellm make-random --preset " << opts->preset << " --seed " << opts->seed
          << "`.\nIts weights are random: it has the shape of MobileLLM-Pro but knows no language.\n";

@@ -8,16 +8,17 @@
 #include "commands.h"
 #include "model/generator.h"
 #include "runtime/error.h"
+#include "tokenizer/tokenizer.h"
 
 namespace mobilellm::cli {
 
 void add_run_command(CLI::App& app) {
   struct Options {
-    std::string model, prompt_ids;
+    std::string model, prompt, prompt_ids, tokenizer;
     int64_t n_predict = 128;
     int64_t context = 0;
     int threads = 0;
-    bool print_ids = false;
+    bool print_ids = false, no_bos = false, special = false;
     std::optional<double> temperature, top_p, min_p, repetition_penalty;
     std::optional<int64_t> top_k;
     uint64_t seed = 0;
@@ -25,7 +26,12 @@ void add_run_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("run", "Generate a continuation of a prompt");
   cmd->add_option("-m,--model", opts->model, "Checkpoint directory")->required();
-  cmd->add_option("--prompt-ids", opts->prompt_ids, "Prompt as token ids, separated by spaces or commas")->required();
+  auto* text = cmd->add_option("-p,--prompt", opts->prompt, "Prompt text (encoded with the checkpoint's tokenizer)");
+  auto* ids = cmd->add_option("--prompt-ids", opts->prompt_ids, "Prompt as token ids, separated by spaces or commas");
+  text->excludes(ids);
+  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file or directory (default: the checkpoint directory)");
+  cmd->add_flag("--no-bos", opts->no_bos, "Do not prepend the begin-of-text token to a text prompt");
+  cmd->add_flag("--special", opts->special, "Parse special-token text such as <|eot|> in the prompt");
   cmd->add_option("-n,--n-predict", opts->n_predict, "Maximum number of new tokens")->check(CLI::NonNegativeNumber);
   cmd->add_option("--temp", opts->temperature, "Temperature; 0 is greedy (default: generation_config.json, else 0.6)");
   cmd->add_option("--top-k", opts->top_k, "Keep the k most likely tokens; 0 is off");
@@ -37,10 +43,17 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
   cmd->add_flag("--print-ids", opts->print_ids, "Print the generated token ids (one line, space-separated) on stdout");
   cmd->callback([opts] {
-    std::vector<int32_t> prompt = parse_ids(opts->prompt_ids);
-    if (prompt.empty()) throw Error("the prompt is empty");
+    if (opts->prompt.empty() && opts->prompt_ids.empty()) throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");
     auto model = model::Model::load(opts->model);
     warn_if_random(*model);
+    // Text in and out needs the tokenizer; id prompts work without one.
+    std::optional<Tokenizer> tokenizer;
+    if (!opts->prompt.empty() || !opts->print_ids)
+      tokenizer = load_tokenizer_for(*model, opts->tokenizer, /*required=*/!opts->prompt.empty());
+    std::vector<int32_t> prompt =
+        opts->prompt.empty() ? parse_ids(opts->prompt_ids)
+                             : tokenizer->encode(opts->prompt, {.add_bos = !opts->no_bos, .parse_special = opts->special});
+    if (prompt.empty()) throw Error("the prompt is empty");
     const auto& c = model->config();
     const auto& defaults = model->generation_defaults();
 
@@ -65,12 +78,22 @@ void add_run_command(CLI::App& app) {
     model::Forward forward(*model, pool);
 
     bool first = true;
+    std::optional<StreamDecoder> text_out;
+    if (tokenizer && !opts->print_ids) {
+      text_out.emplace(*tokenizer);
+      std::fputs(opts->prompt.c_str(), stdout);
+    }
     auto stats = model::generate(forward, cache, prompt, gen, [&](int32_t token) {
-      std::printf(first ? "%d" : " %d", token);
+      if (text_out) {
+        if (!tokenizer->is_special(token)) std::fputs(text_out->push(token).c_str(), stdout);
+      } else {
+        std::printf(first ? "%d" : " %d", token);
+      }
       first = false;
       std::fflush(stdout);
       return true;
     });
+    if (text_out) std::fputs(text_out->flush().c_str(), stdout);
     std::printf("\n");
     if (stats.reason == model::StopReason::kContextFull)
       std::fprintf(stderr, "stopped: the context limit (%lld tokens) was reached\n", static_cast<long long>(context));

@@ -1,0 +1,65 @@
+// `mobilellm convert`: a Hugging Face checkpoint → one model file.
+#include <cstdio>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "convert/convert.h"
+#include "runtime/timer.h"
+
+namespace mobilellm::cli {
+namespace {
+
+// One line on stderr, redrawn in place: bar, percent, elapsed time, tensor.
+void draw_progress(uint64_t done, uint64_t total, const std::string& tensor, double seconds) {
+  constexpr int kWidth = 30;
+  const double f = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+  const int filled = static_cast<int>(f * kWidth);
+  std::string bar(static_cast<size_t>(filled), '=');
+  if (filled < kWidth) bar += '>' + std::string(static_cast<size_t>(kWidth - filled - 1), ' ');
+  std::fprintf(stderr, "\r[%s] %3.0f%% %5.1f s  %-48.48s", bar.c_str(), 100.0 * f, seconds, tensor.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+void add_convert_command(CLI::App& app) {
+  struct Options {
+    std::string model, out, scheme = "q4g32";
+    int threads = 0;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("convert", "Convert a Hugging Face checkpoint into one mobilellm model file");
+  cmd->add_option("-m,--model", opts->model, "Checkpoint directory (config.json + safetensors)")->required();
+  cmd->add_option("-o,--out", opts->out, "Model file to write")->required();
+  cmd->add_option("--scheme", opts->scheme,
+                  "q4g32: int4 group-32 weights (CPU scheme, spec §4.1); q4cw: int4 per-row weights with learned "
+                  "scales (spec §4.2); bf16; f32")
+      ->check(CLI::IsMember({"q4g32", "q4cw", "bf16", "f32"}));
+  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
+  cmd->callback([opts] {
+    Timer timer;
+    convert::ConvertOptions o;
+    o.input = opts->model;
+    o.output = opts->out;
+    o.scheme = opts->scheme;
+    o.threads = resolve_threads(opts->threads);
+    o.progress = [&](uint64_t done, uint64_t total, const std::string& tensor) {
+      draw_progress(done, total, tensor, timer.seconds());
+    };
+    const convert::ConvertReport r = convert::convert_checkpoint(o);
+    std::fprintf(stderr, "\n");
+    for (const auto& name : r.unknown_tensors)
+      std::fprintf(stderr, "warning: tensor \"%s\" is not part of the model; it was left out\n", name.c_str());
+    if (r.learned_scales_used)
+      std::fprintf(stderr, "used %lld learned weight_fake_quantizer scales\n",
+                   static_cast<long long>(r.learned_scales_used));
+    if (r.learned_scales_ignored)
+      std::fprintf(stderr, "note: %lld weight_fake_quantizer scales are not used by --scheme %s\n",
+                   static_cast<long long>(r.learned_scales_ignored), opts->scheme.c_str());
+    std::fprintf(stderr, "wrote %s: scheme %s, %lld tensors, %.1f MB (%.1f MiB) in %.1f s\n", opts->out.c_str(),
+                 opts->scheme.c_str(), static_cast<long long>(r.tensors_written), r.file_bytes / 1e6,
+                 r.file_bytes / 1048576.0, timer.seconds());
+  });
+}
+
+}  // namespace mobilellm::cli

@@ -138,18 +138,26 @@ void gemm(const float* x, int64_t m, const typename W::T* w, int64_t k, int64_t 
   using B = GemmBlocking<D>;
   float* b_panel = thread_scratch(B::kKc * B::kNc + B::kMc * B::kKc);
   float* a_panel = b_panel + B::kKc * B::kNc;
+  // With a single row block every B strip is used once: pack it right before
+  // use so it never leaves L1, instead of packing the whole panel first.
+  const bool pack_strips = m <= B::kMc;
   for (int64_t jc = n_begin; jc < n_end; jc += B::kNc) {
     int64_t nc = std::min(B::kNc, n_end - jc);
+    const typename W::T* wc = w + jc * k;
     for (int64_t pc = 0; pc < k; pc += B::kKc) {
       int64_t kc = std::min(B::kKc, k - pc);
       bool accumulate = pc > 0;
-      pack_b<D, W>(w + jc * k, k, nc, pc, kc, b_panel);
+      if (!pack_strips) pack_b<D, W>(wc, k, nc, pc, kc, b_panel);
       for (int64_t ic = 0; ic < m; ic += B::kMc) {
         int64_t mc = std::min(B::kMc, m - ic);
         pack_a<D>(x + ic * k, k, mc, pc, kc, a_panel);
         for (int64_t jr = 0; jr < nc; jr += B::kNr) {
-          const float* b = b_panel + jr * kc;
           int64_t cols = std::min(B::kNr, nc - jr);
+          const float* b = b_panel + jr * kc;
+          if (pack_strips) {
+            pack_b<D, W>(wc + jr * k, k, cols, pc, kc, b_panel);
+            b = b_panel;
+          }
           for (int64_t ir = 0; ir < mc; ir += B::kMr) {
             const float* a = a_panel + ir * kc;
             int64_t rows = std::min(B::kMr, mc - ir);

@@ -37,7 +37,8 @@ save_pretrained writes them, so `sliding_window` lands in config.json like any o
 
 Every fixture is then checked three ways before anything is written to the manifest:
   1. transformers reloads the checkpoint from disk (after our config edits) and gives the same
-     logits (not possible for the `mlp.` alias fixture: transformers has no such alias);
+     logits (for the `mlp.` alias fixture, which transformers has no alias for, it reads config.json
+     and gets the tensors renamed back);
   2. spec_forward.py reads the files on disk following the spec literally (float64 numpy) and
      agrees with transformers to 1e-5 x max|logit|;
   3. every feature the fixture exercises is *detected*: breaking it in spec_forward moves the
@@ -427,14 +428,21 @@ def build_fixture(fx: Fixture, out: Path, show: bool) -> dict:
     if fx.max_shard_size:
         assert (ckpt / "model.safetensors.index.json").exists(), "expected a sharded checkpoint"
 
-    # Check 1: transformers reads our edited files back to the same model.
-    if not fx.mlp_alias:
+    # Check 1: transformers reads our edited files back to the same model. transformers has no `mlp.`
+    # alias, so for that fixture it reads config.json and we hand it the tensors renamed back.
+    if fx.mlp_alias:
+        again = Llama4ForCausalLM(Llama4TextConfig.from_pretrained(ckpt)).float().eval()
+        again.config._attn_implementation = "eager"
+        state = {k.replace(".mlp.", ".feed_forward."): v.float() for k, v in load_file(str(ckpt / "model.safetensors")).items()}
+        again.load_state_dict(state, strict=True)
+    else:
         again = Llama4ForCausalLM.from_pretrained(ckpt, dtype=torch.float32, attn_implementation="eager").eval()
-        for k in ("layer_types", "no_rope_layers", "attention_chunk_size", "sliding_window", "rope_parameters"):
-            assert getattr(again.config, k, None) == getattr(config, k, None), f"{fx.name}: reloaded {k} differs"
-        diff = float((logits_of(again, prompt) - ref).abs().max())
-        assert diff == 0.0, f"{fx.name}: transformers reloaded from disk differs by {diff}"
-        del again
+    for k in ("layer_types", "no_rope_layers", "attention_chunk_size", "sliding_window", "rope_parameters",
+              "tie_word_embeddings", "use_qk_norm", "attn_temperature_tuning", "floor_scale", "attn_scale"):
+        assert getattr(again.config, k, None) == getattr(config, k, None), f"{fx.name}: reloaded {k} differs"
+    diff = float((logits_of(again, prompt) - ref).abs().max())
+    assert diff == 0.0, f"{fx.name}: transformers reloaded from disk differs by {diff}"
+    del again
 
     # Check 2: spec §3, literally, from the files on disk.
     spec_cfg, weights = spec_forward.load(ckpt)

@@ -1,0 +1,61 @@
+#include "tokenizer/chat_format.h"
+
+#include "runtime/error.h"
+#include "tokenizer/jinja/template.h"
+
+namespace mobilellm {
+
+Json messages_to_json(const std::vector<ChatMessage>& messages) {
+  Json list = Json::array();
+  for (const ChatMessage& m : messages) {
+    Json j = {{"role", m.role}, {"content", m.content}};
+    // Templates test `'tool_calls' in message`, so the key is present only
+    // when there are calls.
+    if (!m.tool_calls.empty()) {
+      Json calls = Json::array();
+      for (const ToolCall& c : m.tool_calls) {
+        Json call = Json::object();
+        if (!c.id.empty()) call["id"] = c.id;
+        call["type"] = "function";
+        call["function"] = {{"name", c.name}, {"arguments", c.arguments}};
+        calls.push_back(call);
+      }
+      j["tool_calls"] = calls;
+    }
+    if (!m.name.empty()) j["name"] = m.name;
+    if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
+    list.push_back(j);
+  }
+  return list;
+}
+
+ChatFormat::ChatFormat() = default;
+
+ChatFormat::ChatFormat(const Tokenizer& tokenizer) {
+  if (!tokenizer.bos_token().empty()) bos_token_ = tokenizer.bos_token();
+  if (!tokenizer.eos_token().empty()) eos_token_ = tokenizer.eos_token();
+  if (!tokenizer.chat_template().empty()) template_ = std::make_shared<const jinja::Template>(tokenizer.chat_template());
+}
+
+ChatFormat ChatFormat::from_template(const std::string& source, std::string bos_token, std::string eos_token) {
+  ChatFormat f;
+  f.template_ = std::make_shared<const jinja::Template>(source);
+  f.bos_token_ = std::move(bos_token);
+  f.eos_token_ = std::move(eos_token);
+  return f;
+}
+
+std::string ChatFormat::render(const std::vector<ChatMessage>& messages, const Json& tools, bool add_generation_prompt,
+                               const Json& extra) const {
+  if (!template_) {
+    bool in_user = !extra.contains("tools_in_user_message") || extra["tools_in_user_message"] == true;
+    return render_llama4_chat(messages, tools, add_generation_prompt, bos_token_, in_user);
+  }
+  // The variables transformers' apply_chat_template passes.
+  Json context = {{"messages", messages_to_json(messages)}, {"tools", tools}, {"documents", nullptr},
+                  {"add_generation_prompt", add_generation_prompt}, {"bos_token", bos_token_}, {"eos_token", eos_token_}};
+  for (auto it = extra.begin(); it != extra.end(); ++it) context[it.key()] = it.value();
+  return template_->render(context);
+}
+
+}  // namespace mobilellm

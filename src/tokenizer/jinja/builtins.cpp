@@ -1,0 +1,550 @@
+#include "tokenizer/jinja/builtins.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+#include "runtime/error.h"
+#include "tokenizer/unicode_class.h"
+#include "tokenizer/utf8.h"
+
+namespace mobilellm::jinja {
+namespace {
+
+const Value kUndefinedArg;
+
+const Value& arg(const Args& a, const std::string& name, size_t index) {
+  const Value* v = a.get(name, index);
+  return v ? *v : kUndefinedArg;
+}
+
+void require_defined(const Value& v, int line) {
+  if (v.is_undefined()) fail_at(line, "'" + v.undefined_name() + "' is undefined");
+}
+
+const std::string& want_string(const Value& v, int line, const char* what) {
+  require_defined(v, line);
+  if (!v.is_string()) fail_at(line, std::string(what) + " expects a string, got " + v.type_name());
+  return v.as_string();
+}
+
+bool is_space_at(const std::string& s, size_t i, size_t* n) {
+  char32_t cp;
+  *n = tokenizer::utf8_sequence(s, i, &cp);
+  if (*n == 0) {
+    *n = 1;
+    return false;
+  }
+  return tokenizer::is_python_space(cp);
+}
+
+// Python str.strip / lstrip / rstrip, with or without a set of characters.
+std::string strip(const std::string& s, const Value& chars, bool left, bool right) {
+  auto strip_char = [&](size_t i, size_t* n) {
+    if (chars.is_string()) {
+      char32_t cp;
+      *n = tokenizer::utf8_sequence(s, i, &cp);
+      if (*n == 0) *n = 1;
+      return chars.as_string().find(s.substr(i, *n)) != std::string::npos;
+    }
+    return is_space_at(s, i, n);
+  };
+  size_t begin = 0, end = s.size(), n;
+  if (left)
+    while (begin < end && strip_char(begin, &n)) begin += n;
+  if (right)
+    while (end > begin) {
+      size_t start = end - 1;
+      while (start > begin && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+      if (!strip_char(start, &n)) break;
+      end = start;
+    }
+  return s.substr(begin, end - begin);
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to, int64_t count) {
+  if (from.empty()) return s;
+  size_t pos = 0;
+  for (int64_t done = 0; (count < 0 || done < count) && (pos = s.find(from, pos)) != std::string::npos; ++done) {
+    s.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+  return s;
+}
+
+List split(const std::string& s, const Value& sep, int64_t maxsplit) {
+  List out;
+  if (sep.is_string() && !sep.as_string().empty()) {
+    const std::string& d = sep.as_string();
+    size_t pos = 0, next;
+    while ((maxsplit < 0 || static_cast<int64_t>(out.size()) < maxsplit) && (next = s.find(d, pos)) != std::string::npos) {
+      out.emplace_back(s.substr(pos, next - pos));
+      pos = next + d.size();
+    }
+    out.emplace_back(s.substr(pos));
+    return out;
+  }
+  size_t i = 0, n;
+  while (i < s.size()) {
+    while (i < s.size() && is_space_at(s, i, &n)) i += n;
+    if (i >= s.size()) break;
+    if (maxsplit >= 0 && static_cast<int64_t>(out.size()) == maxsplit) {
+      out.emplace_back(strip(s.substr(i), Value(None{}), false, true));
+      break;
+    }
+    size_t start = i;
+    while (i < s.size() && !is_space_at(s, i, &n)) i += n;
+    out.emplace_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+std::string case_map(const std::string& s, bool upper) {
+  std::string out = s;
+  for (char& c : out) c = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c)) : std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string capitalize(const std::string& s) {
+  std::string out = case_map(s, false);
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+std::string title(const std::string& s) {
+  std::string out = s;
+  bool start = true;
+  for (char& c : out) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalpha(u)) {
+      c = static_cast<char>(start ? std::toupper(u) : std::tolower(u));
+      start = false;
+    } else {
+      start = u < 0x80 && !std::isdigit(u) && c != '\'';
+    }
+  }
+  return out;
+}
+
+Value bound(Function f) { return Value(std::move(f)); }
+
+Value string_method(const std::string& s, const std::string& name, int line) {
+  if (name == "startswith" || name == "endswith") {
+    bool start = name == "startswith";
+    return bound([s, start, line](const Args& a) {
+      const Value& p = arg(a, "prefix", 0);
+      List options = p.is_list() ? p.as_list() : List{p};
+      for (const Value& o : options) {
+        const std::string& x = want_string(o, line, start ? "startswith" : "endswith");
+        if (start ? s.starts_with(x) : s.ends_with(x)) return Value(true);
+      }
+      return Value(false);
+    });
+  }
+  if (name == "strip" || name == "lstrip" || name == "rstrip")
+    return bound([s, name](const Args& a) { return Value(strip(s, arg(a, "chars", 0), name != "rstrip", name != "lstrip")); });
+  if (name == "split")
+    return bound([s](const Args& a) {
+      const Value& m = arg(a, "maxsplit", 1);
+      return Value(split(s, arg(a, "sep", 0), m.is_int() ? m.as_int() : -1));
+    });
+  if (name == "upper" || name == "lower") return bound([s, name](const Args&) { return Value(case_map(s, name == "upper")); });
+  if (name == "capitalize") return bound([s](const Args&) { return Value(capitalize(s)); });
+  if (name == "title") return bound([s](const Args&) { return Value(title(s)); });
+  if (name == "replace")
+    return bound([s, line](const Args& a) {
+      const Value& c = arg(a, "count", 2);
+      return Value(replace_all(s, want_string(arg(a, "old", 0), line, "replace"), want_string(arg(a, "new", 1), line, "replace"),
+                               c.is_int() ? c.as_int() : -1));
+    });
+  if (name == "find")
+    return bound([s, line](const Args& a) {
+      size_t p = s.find(want_string(arg(a, "sub", 0), line, "find"));
+      return Value(p == std::string::npos ? int64_t{-1} : static_cast<int64_t>(p));
+    });
+  if (name == "join")
+    return bound([s, line](const Args& a) {
+      std::string out;
+      List items = arg(a, "iterable", 0).iterate();
+      for (size_t i = 0; i < items.size(); ++i) out += (i ? s : "") + want_string(items[i], line, "join");
+      return Value(out);
+    });
+  return Value::undefined(name);
+}
+
+Value dict_method(const Value& d, const std::string& name) {
+  if (name == "items")
+    return bound([d](const Args&) {
+      List out;
+      for (const auto& [k, v] : d.as_dict()) out.push_back(Value::tuple(List{Value(k), v}));
+      return Value(out);
+    });
+  if (name == "keys" || name == "values")
+    return bound([d, name](const Args&) {
+      List out;
+      for (const auto& [k, v] : d.as_dict()) out.push_back(name == "keys" ? Value(k) : v);
+      return Value(out);
+    });
+  if (name == "get")
+    return bound([d](const Args& a) {
+      const Value& key = arg(a, "key", 0);
+      const Value* v = key.is_string() ? d.find(key.as_string()) : nullptr;
+      return v ? *v : a.get("default", 1) ? *a.get("default", 1) : Value(None{});
+    });
+  return Value::undefined(name);
+}
+
+Value attribute_of(const Value& item, const Value& attribute, int line) {
+  if (attribute.is_int()) return get_item(item, attribute, line);
+  Value v = item;
+  for (const Value& part : split(want_string(attribute, line, "attribute"), Value("."), -1)) v = get_attr(v, part.as_string(), line);
+  return v;
+}
+
+std::string to_str_checked(const Value& v, int line) {
+  if (v.is_undefined()) return "";
+  (void)line;
+  return v.str();
+}
+
+}  // namespace
+
+void fail_at(int line, const std::string& what) { throw Error("chat template line " + std::to_string(line) + ": " + what); }
+
+int64_t length(const Value& v, int line) {
+  if (v.is_undefined()) return 0;
+  if (v.is_string()) {
+    int64_t n = 0;
+    for (char c : v.as_string()) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
+  }
+  if (v.is_list()) return static_cast<int64_t>(v.as_list().size());
+  if (v.is_dict()) return static_cast<int64_t>(v.as_dict().size());
+  fail_at(line, "object of type '" + v.type_name() + "' has no len()");
+}
+
+Value get_attr(const Value& obj, const std::string& name, int line) {
+  if (obj.is_undefined()) fail_at(line, "'" + obj.undefined_name() + "' is undefined");
+  if (obj.is_string()) return string_method(obj.as_string(), name, line);
+  if (obj.is_dict()) {
+    Value m = dict_method(obj, name);
+    if (!m.is_undefined()) return m;
+  }
+  if (const Value* v = obj.find(name)) return *v;
+  return Value::undefined(name);
+}
+
+Value get_item(const Value& obj, const Value& key, int line) {
+  if (obj.is_undefined()) fail_at(line, "'" + obj.undefined_name() + "' is undefined");
+  if ((obj.is_list() || obj.is_string()) && key.is_int()) {
+    List chars;
+    const List& items = obj.is_list() ? obj.as_list() : (chars = obj.iterate());
+    int64_t i = key.as_int(), n = static_cast<int64_t>(items.size());
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) return Value::undefined("[" + std::to_string(key.as_int()) + "]");
+    return items[i];
+  }
+  if (key.is_string()) {
+    if (const Value* v = obj.find(key.as_string())) return *v;
+    return get_attr(obj, key.as_string(), line);
+  }
+  return Value::undefined(key.repr());
+}
+
+bool apply_test(const std::string& name, const Value& v, const Args& a, int line) {
+  const Value& x = arg(a, "", 0);
+  if (name == "defined") return !v.is_undefined();
+  if (name == "undefined") return v.is_undefined();
+  if (name == "none") return v.is_none();
+  if (name == "string") return v.is_string();
+  if (name == "number") return v.is_number() || v.is_bool();
+  if (name == "integer") return v.is_int();
+  if (name == "float") return v.is_float();
+  if (name == "boolean") return v.is_bool();
+  if (name == "true") return v.is_bool() && v.as_bool();
+  if (name == "false") return v.is_bool() && !v.as_bool();
+  if (name == "mapping") return v.is_dict();
+  if (name == "iterable") return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined();
+  if (name == "sequence") return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined();
+  if (name == "callable") return v.is_function();
+  if (name == "even" || name == "odd") {
+    if (!v.is_int()) fail_at(line, "'" + name + "' needs an integer");
+    return (v.as_int() % 2 == 0) == (name == "even");
+  }
+  if (name == "divisibleby") {
+    if (!v.is_int() || !x.is_int() || x.as_int() == 0) fail_at(line, "'divisibleby' needs integers");
+    return v.as_int() % x.as_int() == 0;
+  }
+  if (name == "eq" || name == "equalto" || name == "==") return v == x;
+  if (name == "ne" || name == "!=") return !(v == x);
+  if (name == "lt" || name == "lessthan" || name == "<") return less(v, x);
+  if (name == "le" || name == "<=") return !less(x, v);
+  if (name == "gt" || name == "greaterthan" || name == ">") return less(x, v);
+  if (name == "ge" || name == ">=") return !less(v, x);
+  if (name == "in") {
+    if (x.is_string()) return v.is_string() && x.as_string().find(v.as_string()) != std::string::npos;
+    if (x.is_dict()) return v.is_string() && x.find(v.as_string());
+    for (const Value& e : x.iterate())
+      if (e == v) return true;
+    return false;
+  }
+  if (name == "sameas") return v == x && v.type_name() == x.type_name();
+  if (name == "lower" || name == "upper") return v.is_string() && v.as_string() == case_map(v.as_string(), name == "upper");
+  fail_at(line, "unknown test '" + name + "'");
+}
+
+Value apply_filter(const std::string& name, const Value& v, const Args& a, int line) {
+  if (name == "safe") return v;
+  if (name == "trim") return Value(strip(want_string(v, line, "trim"), arg(a, "chars", 0), true, true));
+  if (name == "length" || name == "count") return Value(length(v, line));
+  if (name == "string") return Value(to_str_checked(v, line));
+  if (name == "upper" || name == "lower") return Value(case_map(want_string(v, line, name.c_str()), name == "upper"));
+  if (name == "capitalize") return Value(capitalize(want_string(v, line, "capitalize")));
+  if (name == "title") return Value(title(want_string(v, line, "title")));
+  if (name == "tojson") {
+    JsonStyle st;
+    const Value& indent = arg(a, "indent", 0);
+    if (indent.is_int()) st.indent = static_cast<int>(indent.as_int());
+    if (const Value* e = a.get("ensure_ascii", 99)) st.ensure_ascii = e->truthy();
+    if (const Value* s = a.get("sort_keys", 99)) st.sort_keys = s->truthy();
+    if (const Value* sep = a.get("separators", 99); sep && sep->is_list() && sep->as_list().size() == 2) {
+      st.item_sep = want_string(sep->as_list()[0], line, "separators");
+      st.key_sep = want_string(sep->as_list()[1], line, "separators");
+    }
+    require_defined(v, line);
+    return Value(python_json_dumps(v, st));
+  }
+  if (name == "items") {
+    if (v.is_undefined()) return Value(List{});
+    if (!v.is_dict()) fail_at(line, "'items' needs a mapping");
+    return dict_method(v, "items").as_function()(Args{});
+  }
+  if (name == "replace") {
+    const Value& c = arg(a, "count", 2);
+    return Value(replace_all(want_string(v, line, "replace"), want_string(arg(a, "old", 0), line, "replace"),
+                             want_string(arg(a, "new", 1), line, "replace"), c.is_int() ? c.as_int() : -1));
+  }
+  if (name == "default" || name == "d") {
+    bool boolean = arg(a, "boolean", 1).truthy();
+    if (v.is_undefined() || (boolean && !v.truthy())) {
+      const Value* d = a.get("default_value", 0);
+      return d ? *d : Value("");
+    }
+    return v;
+  }
+  if (name == "join") {
+    std::string sep = arg(a, "d", 0).is_string() ? arg(a, "d", 0).as_string() : "";
+    const Value& attribute = arg(a, "attribute", 1);
+    std::string out;
+    List items = v.iterate();
+    for (size_t i = 0; i < items.size(); ++i)
+      out += (i ? sep : "") + (attribute.is_undefined() ? items[i] : attribute_of(items[i], attribute, line)).str();
+    return Value(out);
+  }
+  if (name == "first" || name == "last") {
+    List items = v.iterate();
+    if (items.empty()) return Value::undefined(name);
+    return name == "first" ? items.front() : items.back();
+  }
+  if (name == "list") return Value(v.iterate());
+  if (name == "reverse") {
+    if (v.is_string()) {
+      List chars = v.iterate();
+      std::string out;
+      for (auto it = chars.rbegin(); it != chars.rend(); ++it) out += it->as_string();
+      return Value(out);
+    }
+    List items = v.iterate();
+    std::reverse(items.begin(), items.end());
+    return Value(items);
+  }
+  if (name == "int") {
+    if (v.is_int()) return v;
+    if (v.is_float()) return Value(static_cast<int64_t>(v.as_number()));
+    if (v.is_bool()) return Value(static_cast<int64_t>(v.as_bool()));
+    try {
+      if (v.is_string()) return Value(static_cast<int64_t>(std::stoll(strip(v.as_string(), Value(None{}), true, true))));
+    } catch (const std::exception&) {
+    }
+    const Value& d = arg(a, "default", 0);
+    return d.is_undefined() ? Value(int64_t{0}) : d;
+  }
+  if (name == "float") {
+    if (v.is_number() || v.is_bool()) return Value(v.as_number());
+    try {
+      if (v.is_string()) return Value(std::stod(v.as_string()));
+    } catch (const std::exception&) {
+    }
+    const Value& d = arg(a, "default", 0);
+    return d.is_undefined() ? Value(0.0) : d;
+  }
+  if (name == "abs") {
+    if (v.is_int()) return Value(v.as_int() < 0 ? -v.as_int() : v.as_int());
+    if (v.is_float()) return Value(std::fabs(v.as_number()));
+    fail_at(line, "'abs' needs a number");
+  }
+  if (name == "round") {
+    const Value& p = arg(a, "precision", 0);
+    double scale = std::pow(10.0, p.is_int() ? static_cast<double>(p.as_int()) : 0.0);
+    std::string method = arg(a, "method", 1).is_string() ? arg(a, "method", 1).as_string() : "common";
+    double x = v.as_number() * scale;
+    // Python's round(): halves go to the even neighbour.
+    x = method == "floor" ? std::floor(x) : method == "ceil" ? std::ceil(x) : std::nearbyint(x);
+    return Value(x / scale);
+  }
+  if (name == "unique") {
+    List out;
+    for (const Value& e : v.iterate())
+      if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
+    return Value(out);
+  }
+  if (name == "sort" || name == "dictsort") {
+    bool reverse = arg(a, "reverse", name == "sort" ? 0 : 1).truthy();
+    const Value& attribute = arg(a, "attribute", 2);
+    List items = name == "dictsort" ? apply_filter("items", v, Args{}, line).as_list() : v.iterate();
+    auto key = [&](const Value& e) { return name == "dictsort" ? e.as_list()[0] : attribute.is_undefined() ? e : attribute_of(e, attribute, line); };
+    std::stable_sort(items.begin(), items.end(), [&](const Value& x, const Value& y) { return reverse ? less(key(y), key(x)) : less(key(x), key(y)); });
+    return Value(items);
+  }
+  if (name == "map") {
+    List out;
+    const Value* attribute = a.get("attribute", 99);
+    for (const Value& e : v.iterate()) {
+      if (attribute) {
+        Value r = attribute_of(e, *attribute, line);
+        const Value* d = a.get("default", 99);
+        out.push_back(r.is_undefined() && d ? *d : r);
+      } else {
+        Args rest;
+        rest.positional.assign(a.positional.begin() + (a.positional.empty() ? 0 : 1), a.positional.end());
+        out.push_back(apply_filter(want_string(arg(a, "", 0), line, "map"), e, rest, line));
+      }
+    }
+    return Value(out);
+  }
+  if (name == "select" || name == "reject" || name == "selectattr" || name == "rejectattr") {
+    bool by_attr = name.ends_with("attr");
+    bool keep = name.starts_with("select");
+    size_t first = by_attr ? 1 : 0;
+    List out;
+    for (const Value& e : v.iterate()) {
+      Value subject = by_attr ? attribute_of(e, arg(a, "", 0), line) : e;
+      bool ok;
+      if (a.positional.size() <= first) {
+        ok = subject.truthy();
+      } else {
+        Args rest;
+        rest.positional.assign(a.positional.begin() + static_cast<long>(first) + 1, a.positional.end());
+        ok = apply_test(want_string(a.positional[first], line, name.c_str()), subject, rest, line);
+      }
+      if (ok == keep) out.push_back(e);
+    }
+    return Value(out);
+  }
+  if (name == "indent") {
+    const Value& w = arg(a, "width", 0);
+    std::string pad = w.is_string() ? w.as_string() : std::string(w.is_int() ? static_cast<size_t>(w.as_int()) : 4, ' ');
+    bool first = arg(a, "first", 1).truthy(), blank = arg(a, "blank", 2).truthy();
+    std::string s = want_string(v, line, "indent"), out;
+    size_t start = 0;
+    for (size_t ln = 0; start <= s.size(); ++ln) {
+      size_t nl = s.find('\n', start);
+      std::string l = s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      if ((ln > 0 || first) && (blank || !l.empty())) out += pad;
+      out += l;
+      if (nl == std::string::npos) break;
+      out += '\n';
+      start = nl + 1;
+    }
+    return Value(out);
+  }
+  if (name == "sum") {
+    Value total = arg(a, "start", 1).is_undefined() ? Value(int64_t{0}) : arg(a, "start", 1);
+    const Value& attribute = arg(a, "attribute", 0);
+    for (const Value& e : v.iterate()) {
+      Value x = attribute.is_undefined() ? e : attribute_of(e, attribute, line);
+      total = total.is_int() && x.is_int() ? Value(total.as_int() + x.as_int()) : Value(total.as_number() + x.as_number());
+    }
+    return total;
+  }
+  if (name == "min" || name == "max") {
+    List items = v.iterate();
+    if (items.empty()) return Value::undefined(name);
+    auto cmp = [](const Value& x, const Value& y) { return less(x, y); };
+    return name == "min" ? *std::min_element(items.begin(), items.end(), cmp) : *std::max_element(items.begin(), items.end(), cmp);
+  }
+  if (name == "wordcount") return Value(static_cast<int64_t>(split(want_string(v, line, "wordcount"), Value(None{}), -1).size()));
+  if (name == "e" || name == "escape") {
+    std::string out;
+    for (char c : to_str_checked(v, line)) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&#34;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+      }
+    }
+    return Value(out);
+  }
+  fail_at(line, "unknown filter '" + name + "'");
+}
+
+Value global_function(const std::string& name) {
+  if (name == "range")
+    return Value(Function([](const Args& a) {
+      int64_t start = 0, stop, step = 1;
+      auto num = [](const Value& v) {
+        if (!v.is_int()) throw Error("chat template: range() needs integers");
+        return v.as_int();
+      };
+      if (a.positional.size() == 1) {
+        stop = num(a.positional[0]);
+      } else if (a.positional.size() >= 2) {
+        start = num(a.positional[0]);
+        stop = num(a.positional[1]);
+        if (a.positional.size() > 2) step = num(a.positional[2]);
+      } else {
+        throw Error("chat template: range() needs arguments");
+      }
+      if (step == 0) throw Error("chat template: range() step must not be zero");
+      List out;
+      for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+        if (out.size() > 10'000'000) throw Error("chat template: range() too large");
+        out.emplace_back(i);
+      }
+      return Value(out);
+    }));
+  if (name == "namespace" || name == "dict")
+    return Value(Function([name](const Args& a) {
+      Dict d;
+      for (const Value& p : a.positional)
+        if (p.is_dict()) d.insert(d.end(), p.as_dict().begin(), p.as_dict().end());
+      for (const auto& [k, v] : a.keyword) {
+        auto it = std::find_if(d.begin(), d.end(), [&](const auto& kv) { return kv.first == k; });
+        if (it != d.end()) it->second = v;
+        else d.emplace_back(k, v);
+      }
+      if (name == "dict") return Value(d);
+      auto ns = std::make_shared<Namespace>();
+      ns->attrs = std::move(d);
+      return Value(ns);
+    }));
+  if (name == "raise_exception")
+    return Value(Function([](const Args& a) -> Value {
+      throw Error("chat template raised an error: " + arg(a, "message", 0).str());
+    }));
+  if (name == "strftime_now")
+    return Value(Function([](const Args& a) {
+      std::time_t now = std::time(nullptr);
+      std::tm tm{};
+      localtime_r(&now, &tm);
+      char buf[256];
+      size_t n = std::strftime(buf, sizeof buf, arg(a, "format", 0).str().c_str(), &tm);
+      return Value(std::string(buf, n));
+    }));
+  return Value::undefined(name);
+}
+
+}  // namespace mobilellm::jinja

@@ -1,0 +1,37 @@
+#pragma once
+// A compact Jinja interpreter for chat templates. It renders what Hugging
+// Face chat templates use in practice, as transformers' sandboxed jinja2
+// environment does (trim_blocks, lstrip_blocks, loop controls, tojson as
+// json.dumps, raise_exception, strftime_now, namespace): expressions and
+// filters, if/elif/else, for with loop variables and else, set (also on
+// namespaces and as a block), macros, break/continue, raw.
+//
+//   jinja::Template t(source);
+//   std::string text = t.render({{"messages", messages}, {"add_generation_prompt", true}});
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tokenizer/jinja/value.h"
+
+namespace mobilellm::jinja {
+
+struct Stmt;
+
+class Template {
+ public:
+  // Throws mobilellm::Error naming the line of a syntax error.
+  explicit Template(std::string_view source);
+  ~Template();
+  Template(Template&&) noexcept;
+  Template& operator=(Template&&) noexcept;
+
+  // `context` is a JSON object of template variables. Throws mobilellm::Error
+  // for errors while rendering, including the template's raise_exception().
+  std::string render(const Json& context) const;
+
+ private:
+  std::shared_ptr<const std::vector<std::unique_ptr<Stmt>>> body_;
+};
+
+}  // namespace mobilellm::jinja

@@ -37,7 +37,7 @@ void check(const FloatKernels& kernels, int64_t g, int64_t n_keys, int64_t head_
 }
 
 TEST_P(AttentionTest, MatchesReference) {
-  for (int64_t g : {1, 2, 3, 4, 5, 6, 9})
+  for (int64_t g : {1, 2, 3, 4, 5, 6, 7, 9, 13})
     for (int64_t n_keys : {1, 2, 7, 8, 9, 17, 100})
       for (int64_t head_dim : {3, 8, 12, 20, 64})
         for (float q_scale : {1.0f, 30.0f}) check(*GetParam(), g, n_keys, head_dim, q_scale);

@@ -59,7 +59,8 @@ SafetensorsArchive SafetensorsArchive::open(const fs::path& dir_or_file) {
 
   std::error_code ec;
   const auto status = fs::status(dir_or_file, ec);
-  if (!fs::exists(status)) throw Error(dir_or_file.string() + ": no such file or directory");
+  if (status.type() == fs::file_type::not_found) throw Error(dir_or_file.string() + ": no such file or directory");
+  if (ec) throw Error(dir_or_file.string() + ": " + ec.message());  // e.g. a parent without search permission
   fs::path index;
   if (fs::is_directory(status)) {
     if (fs::exists(dir_or_file / kSingleFile)) {

@@ -1,6 +1,7 @@
 #include "tokenizer/vocab.h"
 
 #include <bit>
+#include <cstring>
 
 #include "tokenizer/byte_hash.h"
 
@@ -21,14 +22,15 @@ Vocab::Vocab(const std::vector<std::string>& tokens, const std::vector<bool>& lo
 
   // Load factor at most 1/2 keeps probe chains short.
   size_t cap = std::bit_ceil(std::max<size_t>(16, 2 * n_lookup));
-  slots_.assign(cap, -1);
+  slots_.assign(cap, kEmpty);
   mask_ = cap - 1;
   for (size_t id = 0; id < tokens.size(); ++id) {
     if (!lookup[id] || find(tokens[id]) >= 0) continue;  // first id wins for duplicate bytes
-    for (uint64_t h = hash_bytes(tokens[id]);; ++h) {
-      int32_t& slot = slots_[h & mask_];
-      if (slot < 0) {
-        slot = static_cast<int32_t>(id);
+    uint64_t h = hash_bytes(tokens[id]);
+    for (uint64_t i = h;; ++i) {
+      uint64_t& slot = slots_[i & mask_];
+      if (slot == kEmpty) {
+        slot = (h & 0xFFFFFFFF00000000ull) | id;
         break;
       }
     }
@@ -36,10 +38,15 @@ Vocab::Vocab(const std::vector<std::string>& tokens, const std::vector<bool>& lo
 }
 
 int32_t Vocab::find(std::string_view s) const {
-  for (uint64_t h = hash_bytes(s);; ++h) {
-    int32_t id = slots_[h & mask_];
-    if (id < 0) return -1;
-    if (bytes(id) == s) return id;
+  uint64_t h = hash_bytes(s);
+  uint64_t tag = h & 0xFFFFFFFF00000000ull;
+  for (uint64_t i = h;; ++i) {
+    uint64_t slot = slots_[i & mask_];
+    if (slot == kEmpty) return -1;
+    if ((slot & 0xFFFFFFFF00000000ull) != tag) continue;
+    auto id = static_cast<int32_t>(slot & 0xFFFFFFFFu);
+    uint32_t begin = offsets_[id], len = offsets_[id + 1] - begin;
+    if (len == s.size() && std::memcmp(arena_.data() + begin, s.data(), len) == 0) return id;
   }
 }
 

@@ -23,9 +23,14 @@ class Vocab {
   int32_t find(std::string_view s) const;
 
  private:
+  // A slot holds the id in its low half and the high half of the key's hash
+  // in its upper half, so a probe only touches the arena when the hashes
+  // agree (one cache miss per lookup instead of one per probe).
+  static constexpr uint64_t kEmpty = ~0ull;
+
   std::string arena_;
   std::vector<uint32_t> offsets_;
-  std::vector<int32_t> slots_;  // id or -1
+  std::vector<uint64_t> slots_;
   uint64_t mask_ = 0;
 };
 

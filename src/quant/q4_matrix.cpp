@@ -33,11 +33,16 @@ Q4Matrix q4_view(Q4Scheme scheme, int64_t rows, int64_t cols, const uint8_t* pac
 
 void q4_pack(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* codes, const uint16_t* amax_bf16,
              const float* row_scale, uint8_t* out) {
-  std::memset(out, 0, q4_packed_bytes(scheme, rows, cols));
+  q4_pack_tiles(scheme, rows, cols, codes, amax_bf16, row_scale, 0, Q4Matrix{scheme, rows, cols}.tiles(), out);
+}
+
+void q4_pack_tiles(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* codes, const uint16_t* amax_bf16,
+                   const float* row_scale, int64_t tile_begin, int64_t tile_end, uint8_t* out) {
   const Q4Matrix w = q4_view(scheme, rows, cols, out);
-  float* row_term = const_cast<float*>(w.row_term);
   const int64_t groups = w.groups();
-  for (int64_t tile = 0; tile < w.tiles(); ++tile) {
+  uint8_t* first_block = out + tile_begin * groups * w.block_bytes();
+  std::memset(first_block, 0, static_cast<size_t>((tile_end - tile_begin) * groups * w.block_bytes()));
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
     for (int64_t g = 0; g < groups; ++g) {
       uint8_t* block = out + (tile * groups + g) * w.block_bytes();
       for (int64_t r = 0; r < kQ4TileRows; ++r) {
@@ -55,8 +60,15 @@ void q4_pack(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* codes, c
       }
     }
   }
-  // Row terms in double, rounded once: they cancel against large sums.
-  for (int64_t row = 0; row < rows; ++row) {
+  float* row_term = const_cast<float*>(w.row_term);
+  float* scales = const_cast<float*>(w.row_scale);
+  for (int64_t row = tile_begin * kQ4TileRows; row < tile_end * kQ4TileRows; ++row) {
+    if (row >= rows) {
+      row_term[row] = 0.0f;
+      if (scales) scales[row] = 0.0f;
+      continue;
+    }
+    // In double, rounded once: the row term cancels against large sums.
     double term = 0.0;
     for (int64_t g = 0; g < groups; ++g) {
       int64_t sum = 0;
@@ -64,9 +76,9 @@ void q4_pack(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* codes, c
       const double scale = scheme == Q4Scheme::kGroup32 ? q4_scale(bf16_to_float(amax_bf16[row * groups + g])) : 1.0;
       term += scale * static_cast<double>(sum);
     }
-    if (scheme == Q4Scheme::kChannel) {
+    if (scales) {
       term *= row_scale[row];
-      const_cast<float*>(w.row_scale)[row] = row_scale[row];
+      scales[row] = row_scale[row];
     }
     row_term[row] = static_cast<float>(term);
   }

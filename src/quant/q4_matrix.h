@@ -51,6 +51,10 @@ Q4Matrix q4_view(Q4Scheme scheme, int64_t rows, int64_t cols, const uint8_t* pac
 // kChannel: row_scale [rows].
 void q4_pack(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* codes, const uint16_t* amax_bf16,
              const float* row_scale, uint8_t* out);
+// The same for tiles [tile_begin, tile_end) only (their blocks, row terms and
+// scales), so that threads can pack disjoint tile ranges of one matrix.
+void q4_pack_tiles(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* codes, const uint16_t* amax_bf16,
+                   const float* row_scale, int64_t tile_begin, int64_t tile_end, uint8_t* out);
 
 // Inverse of the layout, for tests and the embedding lookup.
 int8_t q4_code_at(const Q4Matrix& w, int64_t row, int64_t col);

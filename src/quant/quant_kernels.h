@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/float_kernels.h"
+#include "quant/int8_attention.h"
 #include "quant/int8_rows.h"
 #include "quant/q4_matrix.h"
 #include "runtime/thread_pool.h"
@@ -22,6 +23,10 @@ struct QuantKernels {
   // accumulated in fp32. Single-threaded; q4_matmul splits the tiles.
   void (*q4_matmul_tiles)(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end,
                           float* y, int64_t ldy);
+  // Continues the online-softmax state of g query rows (q [g][head_dim], fp32)
+  // over rows [0, n) of an int8 KV head; scores are q·k̂ · scale.
+  void (*attention_int8)(const float* q, int64_t g, const Int8KvHead& kv, int64_t n, int64_t head_dim, float scale,
+                         const SoftmaxState& state);
 };
 
 // The best table this CPU runs; MOBILELLM_ISA=scalar|avx2|avx512|neon picks

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/arm/vec_neon.h"
 #include "quant/int8_quant.h"
+#include "quant/simd/attention_int8.h"
 #include "quant/tables.h"
 
 namespace mobilellm::quant {
@@ -171,8 +173,23 @@ void quantize_rows(const float* x, int64_t m, const Int8Rows& out) {
   }
 }
 
+struct LoadI8 {
+  static float32x4_t load_i8(const int8_t* p) {
+    int32_t bytes;
+    std::memcpy(&bytes, p, 4);
+    const int16x8_t wide = vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(bytes)));
+    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(wide)));
+  }
+};
+
+void attention_int8(const float* q, int64_t g, const Int8KvHead& kv, int64_t n, int64_t head_dim, float scale,
+                    const SoftmaxState& state) {
+  if (head_dim % 4 != 0) return kScalarQuantKernels.attention_int8(q, g, kv, n, head_dim, scale, state);
+  simd::attention_int8<kernels::Neon, LoadI8>(q, g, kv, n, head_dim, scale, state);
+}
+
 }  // namespace
 
-const QuantKernels kNeonQuantKernels = {kernels::Isa::kNeon, quantize_rows, q4_matmul_tiles};
+const QuantKernels kNeonQuantKernels = {kernels::Isa::kNeon, quantize_rows, q4_matmul_tiles, attention_int8};
 
 }  // namespace mobilellm::quant

@@ -1,6 +1,8 @@
 // Scalar reference twin of every quantized kernel: plain loops over the
 // documented layouts, the same integer algebra as the SIMD tables.
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "quant/int8_quant.h"
 #include "quant/tables.h"
@@ -66,8 +68,34 @@ void q4_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t ti
   }
 }
 
+// One key at a time: dequantize, score, rescale the running state.
+void attention_int8(const float* q, int64_t g, const Int8KvHead& kv, int64_t n, int64_t head_dim, float scale,
+                    const SoftmaxState& st) {
+  std::vector<float> qsum(static_cast<size_t>(g), 0.0f);
+  for (int64_t j = 0; j < g; ++j)
+    for (int64_t d = 0; d < head_dim; ++d) qsum[j] += q[j * head_dim + d];
+  for (int64_t t = 0; t < n; ++t) {
+    const int8_t* k = kv.k + t * kv.row_stride;
+    const int8_t* v = kv.v + t * kv.row_stride;
+    const float k_scale = f16_to_float(kv.k_scale[t]) * scale, v_scale = f16_to_float(kv.v_scale[t]);
+    const float k_zero = kv.k_zero[t], v_zero = kv.v_zero[t];
+    for (int64_t j = 0; j < g; ++j) {
+      float dot = 0.0f;
+      for (int64_t d = 0; d < head_dim; ++d) dot += q[j * head_dim + d] * static_cast<float>(k[d]);
+      const float s = (dot - k_zero * qsum[j]) * k_scale;
+      const float m = std::fmax(st.max[j], s);
+      const float correction = std::exp(st.max[j] - m), p = std::exp(s - m);
+      st.sum[j] = st.sum[j] * correction + p;
+      float* acc = st.acc + j * head_dim;
+      for (int64_t d = 0; d < head_dim; ++d)
+        acc[d] = acc[d] * correction + p * v_scale * (static_cast<float>(v[d]) - v_zero);
+      st.max[j] = m;
+    }
+  }
+}
+
 }  // namespace
 
-const QuantKernels kScalarQuantKernels = {kernels::Isa::kScalar, quantize_rows, q4_matmul_tiles};
+const QuantKernels kScalarQuantKernels = {kernels::Isa::kScalar, quantize_rows, q4_matmul_tiles, attention_int8};
 
 }  // namespace mobilellm::quant

@@ -5,6 +5,7 @@
 //               below 2¹⁵ over a 32-column group), widened by vpmaddwd;
 //   AVX-512     vpdpbusd (VNNI, on 256-bit registers: the same 32-byte chunks,
 //               so both read the one layout of q4_matrix.h).
+// Attention over the int8 KV cache is simd/attention_int8.h on 8-float vectors.
 // Anonymous namespace: each ISA file compiles its own copy with its own flags,
 // so the linker can never hand AVX-512 code to a CPU that only has AVX2.
 #include <immintrin.h>
@@ -12,7 +13,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/x86/vec_avx2.h"
 #include "quant/int8_quant.h"
+#include "quant/simd/attention_int8.h"
 #include "quant/tables.h"
 
 namespace mobilellm::quant::x86 {
@@ -183,6 +186,20 @@ inline void quantize_rows(const float* x, int64_t m, const Int8Rows& out) {
       out.group_term[i * groups + g] = static_cast<int32_t>(8 * total);
     }
   }
+}
+
+struct LoadI8 {
+  static __m256 load_i8(const int8_t* p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+};
+
+// 256-bit vectors in both x86 tables; head sizes that are not a multiple of 8
+// take the scalar twin.
+inline void attention_int8(const float* q, int64_t g, const Int8KvHead& kv, int64_t n, int64_t head_dim, float scale,
+                           const SoftmaxState& state) {
+  if (head_dim % 8 != 0) return kScalarQuantKernels.attention_int8(q, g, kv, n, head_dim, scale, state);
+  simd::attention_int8<kernels::Avx2, LoadI8>(q, g, kv, n, head_dim, scale, state);
 }
 
 }  // namespace

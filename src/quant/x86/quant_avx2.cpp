@@ -13,6 +13,7 @@ struct DotAvx2 {
 
 }  // namespace
 
-const QuantKernels kAvx2QuantKernels = {kernels::Isa::kAvx2, x86::quantize_rows, x86::q4_matmul_tiles<DotAvx2>};
+const QuantKernels kAvx2QuantKernels = {kernels::Isa::kAvx2, x86::quantize_rows, x86::q4_matmul_tiles<DotAvx2>,
+                                        x86::attention_int8};
 
 }  // namespace mobilellm::quant

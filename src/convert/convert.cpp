@@ -1,0 +1,305 @@
+#include "convert/convert.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "format/model_file.h"
+#include "io/safetensors.h"
+#include "model/config.h"
+#include "quant/int4_quant.h"
+#include "quant/q4_matrix.h"
+#include "runtime/aligned_buffer.h"
+#include "runtime/dtype.h"
+#include "runtime/error.h"
+#include "runtime/thread_pool.h"
+
+namespace mobilellm::convert {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using format::TensorType;
+
+constexpr const char* kQuantizerSuffix = ".weight_fake_quantizer.scale";
+// Tokenizer files of a Hugging Face release (and our tiktoken form), carried as
+// blobs. tokenizer.model only when there is no tokenizer.json: the loader
+// prefers the latter, and both hold the same vocabulary.
+constexpr const char* kTokenizerFiles[] = {"tokenizer.json",          "tokenizer.model",     "tokenizer_config.json",
+                                           "special_tokens_map.json", "chat_template.jinja", "special_tokens.tsv"};
+
+// One tensor of the model: its name in our file, the spellings accepted in a
+// checkpoint, its shape, and whether it is a linear (quantized) matrix.
+struct Planned {
+  std::string name;
+  std::vector<std::string> sources;
+  std::vector<int64_t> shape;
+  bool matrix = true;
+};
+
+std::vector<Planned> plan(const model::ModelConfig& c) {
+  const int64_t h = c.hidden_size;
+  std::vector<Planned> out;
+  out.push_back({"model.embed_tokens.weight", {"model.embed_tokens.weight"}, {c.vocab_size, h}});
+  for (int64_t l = 0; l < c.num_layers(); ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    out.push_back({p + "input_layernorm.weight", {p + "input_layernorm.weight"}, {h}, false});
+    for (auto [name, rows] : {std::pair{"q_proj", c.q_dim()}, {"k_proj", c.kv_dim()}, {"v_proj", c.kv_dim()}}) {
+      const std::string n = p + "self_attn." + name + ".weight";
+      out.push_back({n, {n}, {rows, h}});
+    }
+    out.push_back({p + "self_attn.o_proj.weight", {p + "self_attn.o_proj.weight"}, {h, c.q_dim()}});
+    out.push_back({p + "post_attention_layernorm.weight", {p + "post_attention_layernorm.weight"}, {h}, false});
+    for (auto [name, shape] : {std::pair{"gate_proj", std::vector<int64_t>{c.intermediate_size, h}},
+                               {"up_proj", std::vector<int64_t>{c.intermediate_size, h}},
+                               {"down_proj", std::vector<int64_t>{h, c.intermediate_size}}}) {
+      const std::string n = p + "feed_forward." + name + ".weight";
+      out.push_back({n, {n, p + "mlp." + name + ".weight"}, shape});
+    }
+  }
+  out.push_back({"model.norm.weight", {"model.norm.weight"}, {h}, false});
+  return out;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(path.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string() + ": cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Row r of a checkpoint tensor as fp32; throws naming the tensor on a non-finite value.
+class SourceRows {
+ public:
+  explicit SourceRows(const io::TensorEntry& t) : t_(t), cols_(t.shape.size() == 2 ? t.shape[1] : t.shape[0]) {
+    if (t.dtype == "BF16") dtype_ = DType::kBF16;
+    else if (t.dtype == "F16") dtype_ = DType::kF16;
+    else if (t.dtype == "F32") dtype_ = DType::kF32;
+    else throw Error("tensor \"" + t.name + "\" in " + t.file.string() + " has dtype " + t.dtype +
+                     "; supported weight dtypes are BF16, F16 and F32");
+  }
+  DType dtype() const { return dtype_; }
+  void row(int64_t r, float* out) const {
+    const uint8_t* p = t_.data + static_cast<size_t>(r * cols_) * dtype_size(dtype_);
+    for (int64_t k = 0; k < cols_; ++k) {
+      uint16_t half;
+      switch (dtype_) {
+        case DType::kF32: std::memcpy(&out[k], p + 4 * k, 4); break;
+        case DType::kBF16: std::memcpy(&half, p + 2 * k, 2); out[k] = bf16_to_float(half); break;
+        case DType::kF16: std::memcpy(&half, p + 2 * k, 2); out[k] = f16_to_float(half); break;
+      }
+      if (!std::isfinite(out[k]))
+        throw Error("tensor \"" + t_.name + "\" in " + t_.file.string() + " holds a non-finite value (" +
+                    std::to_string(out[k]) + ") at row " + std::to_string(r) + ", column " + std::to_string(k));
+    }
+  }
+
+ private:
+  const io::TensorEntry& t_;
+  int64_t cols_;
+  DType dtype_ = DType::kF32;
+};
+
+// A learned channelwise scale tensor [rows, 1] as fp32, each finite and positive.
+std::vector<float> learned_scales(const io::TensorEntry& t, int64_t rows) {
+  if (t.shape != std::vector<int64_t>{rows, 1} && t.shape != std::vector<int64_t>{rows})
+    throw Error("tensor \"" + t.name + "\" has shape " + shape_text(t.shape) + ", expected [" + std::to_string(rows) +
+                ", 1]");
+  const SourceRows src(t);
+  std::vector<float> s(static_cast<size_t>(rows));
+  // A [rows, 1] tensor is rows consecutive values.
+  const uint8_t* p = t.data;
+  for (int64_t r = 0; r < rows; ++r) {
+    uint16_t half;
+    switch (src.dtype()) {
+      case DType::kF32: std::memcpy(&s[r], p + 4 * r, 4); break;
+      case DType::kBF16: std::memcpy(&half, p + 2 * r, 2); s[r] = bf16_to_float(half); break;
+      case DType::kF16: std::memcpy(&half, p + 2 * r, 2); s[r] = f16_to_float(half); break;
+    }
+    if (!std::isfinite(s[r]) || s[r] <= 0.0f)
+      throw Error("tensor \"" + t.name + "\" holds scale " + std::to_string(s[r]) + " at row " + std::to_string(r) +
+                  "; learned scales must be finite and positive");
+  }
+  return s;
+}
+
+class Converter {
+ public:
+  Converter(const ConvertOptions& o) : o_(o), pool_(std::max(1, o.threads)) {}
+
+  ConvertReport run() {
+    if (o_.scheme != "q4g32" && o_.scheme != "q4cw" && o_.scheme != "bf16" && o_.scheme != "f32")
+      throw Error("--scheme " + o_.scheme + ": expected q4g32, q4cw, bf16 or f32");
+    if (!fs::is_directory(o_.input)) throw Error(o_.input.string() + ": not a checkpoint directory");
+    const json config_json = read_json(o_.input / "config.json");
+    const model::ModelConfig config = model::parse_model_config(config_json, (o_.input / "config.json").string());
+    const fs::path gen_path = o_.input / "generation_config.json";
+    const json generation = fs::exists(gen_path) ? read_json(gen_path) : json(nullptr);
+    if (!generation.is_null()) model::parse_generation_config(generation, gen_path.string());
+    const io::SafetensorsArchive archive = io::SafetensorsArchive::open(o_.input);
+
+    std::vector<Planned> tensors = plan(config);
+    if (archive.find("lm_head.weight") || !config.tie_word_embeddings)
+      tensors.push_back({"lm_head.weight", {"lm_head.weight"}, {config.vocab_size, config.hidden_size}});
+
+    // Resolve every tensor first: a missing one fails before any work.
+    std::vector<const io::TensorEntry*> sources;
+    std::set<std::string> used;
+    uint64_t total = 0;
+    for (const Planned& p : tensors) {
+      const io::TensorEntry* t = nullptr;
+      for (const auto& s : p.sources)
+        if ((t = archive.find(s))) break;
+      if (!t)
+        throw Error(o_.input.string() + ": checkpoint is missing tensor \"" + p.sources.front() + "\" (expected shape " +
+                    shape_text(p.shape) + ")");
+      if (t->shape != p.shape)
+        throw Error("tensor \"" + t->name + "\" in " + t->file.string() + " has shape " + shape_text(t->shape) +
+                    ", expected " + shape_text(p.shape) + " from config.json");
+      used.insert(t->name);
+      sources.push_back(t);
+      total += t->nbytes;
+    }
+    for (const auto& [name, entry] : archive.tensors()) {
+      if (used.count(name)) continue;
+      const bool quantizer = name.size() > std::strlen(kQuantizerSuffix) &&
+                             name.compare(name.size() - std::strlen(kQuantizerSuffix), std::string::npos,
+                                          kQuantizerSuffix) == 0 &&
+                             used.count(name.substr(0, name.size() - std::strlen(kQuantizerSuffix)) + ".weight");
+      if (quantizer) {
+        quantizer_names_.insert(name);
+        continue;
+      }
+      report_.unknown_tensors.push_back(name);
+    }
+
+    format::ModelFileWriter writer(o_.output);
+    uint64_t done = 0;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      write_tensor(writer, tensors[i], *sources[i], archive);
+      done += sources[i]->nbytes;
+      if (o_.progress) o_.progress(done, total, tensors[i].name);
+    }
+    report_.learned_scales_ignored = static_cast<int64_t>(quantizer_names_.size()) - report_.learned_scales_used;
+    for (const char* name : kTokenizerFiles) {
+      const fs::path p = o_.input / name;
+      if (!fs::exists(p) || (std::string(name) == "tokenizer.model" && fs::exists(o_.input / "tokenizer.json")))
+        continue;
+      const std::string bytes = read_bytes(p);
+      writer.add_blob(name, bytes.data(), bytes.size());
+    }
+    json source = {{"checkpoint", fs::absolute(o_.input).string()},
+                   {"random_weights", fs::exists(o_.input / "random_weights.txt")},
+                   {"unknown_tensors", report_.unknown_tensors}};
+    writer.finish(o_.scheme, config_json, generation, source);
+    report_.file_bytes = writer.bytes_written();
+    return report_;
+  }
+
+ private:
+  void write_tensor(format::ModelFileWriter& writer, const Planned& p, const io::TensorEntry& t,
+                    const io::SafetensorsArchive& archive) {
+    const SourceRows src(t);
+    const int64_t rows = p.shape[0], cols = p.shape.size() == 2 ? p.shape[1] : p.shape[0];
+    const bool quantized = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw");
+    if (!quantized) {
+      // Norms are always f32; matrices take the scheme's float type.
+      const TensorType type = (!p.matrix || o_.scheme == "f32") ? TensorType::kF32 : TensorType::kBF16;
+      const int64_t n_rows = p.shape.size() == 2 ? rows : 1;
+      AlignedBuffer<uint8_t> out(static_cast<size_t>(rows * (p.shape.size() == 2 ? cols : 1)) *
+                                 (type == TensorType::kF32 ? 4 : 2));
+      pool_.split(n_rows, 1, [&](int64_t begin, int64_t end, int) {
+        std::vector<float> row(static_cast<size_t>(cols));
+        for (int64_t r = begin; r < end; ++r) {
+          src.row(r, row.data());
+          for (int64_t k = 0; k < cols; ++k) {
+            if (type == TensorType::kF32) {
+              std::memcpy(out.data() + 4 * (r * cols + k), &row[k], 4);
+            } else {
+              const uint16_t b = float_to_bf16(row[k]);
+              std::memcpy(out.data() + 2 * (r * cols + k), &b, 2);
+            }
+          }
+        }
+      });
+      writer.add_tensor(p.name, type, p.shape, out.data(), out.size());
+      ++report_.tensors_written;
+      return;
+    }
+    if (cols % quant::kQ4Group != 0)
+      throw Error("tensor \"" + t.name + "\" has " + std::to_string(cols) + " columns; " + o_.scheme +
+                  " needs a multiple of 32");
+    const bool group = o_.scheme == "q4g32";
+    const quant::Q4Scheme scheme = group ? quant::Q4Scheme::kGroup32 : quant::Q4Scheme::kChannel;
+    std::vector<float> row_scale;
+    if (!group) {
+      const std::string learned = t.name.substr(0, t.name.size() - std::string(".weight").size()) + kQuantizerSuffix;
+      if (const io::TensorEntry* s = archive.find(learned)) {
+        row_scale = learned_scales(*s, rows);
+        ++report_.learned_scales_used;
+      }
+    }
+    const bool have_learned = !row_scale.empty();
+    if (!have_learned) row_scale.assign(static_cast<size_t>(rows), 0.0f);
+    const int64_t groups = cols / quant::kQ4Group;
+    AlignedBuffer<int8_t> codes(static_cast<size_t>(rows * cols));
+    std::vector<uint16_t> amax(group ? static_cast<size_t>(rows * groups) : 0);
+    AlignedBuffer<uint8_t> packed(quant::q4_packed_bytes(scheme, rows, cols));
+    const int64_t tiles = (rows + quant::kQ4TileRows - 1) / quant::kQ4TileRows;
+    pool_.split(tiles, 1, [&](int64_t tile_begin, int64_t tile_end, int) {
+      std::vector<float> row(static_cast<size_t>(cols));
+      for (int64_t r = tile_begin * quant::kQ4TileRows; r < std::min(rows, tile_end * quant::kQ4TileRows); ++r) {
+        src.row(r, row.data());
+        int8_t* q = codes.data() + r * cols;
+        if (group) {
+          for (int64_t g = 0; g < groups; ++g) {
+            // bf16 checkpoints: the stored amax is exact and the codes are torchao's.
+            const uint16_t a = quant::q4_stored_amax(quant::max_abs(row.data() + g * 32, 32));
+            amax[static_cast<size_t>(r * groups + g)] = a;
+            quant::q4_quantize(row.data() + g * 32, 32, quant::q4_scale(bf16_to_float(a)), q + g * 32);
+          }
+        } else {
+          if (!have_learned) row_scale[static_cast<size_t>(r)] = quant::q4_scale(quant::max_abs(row.data(), cols));
+          quant::q4_quantize(row.data(), cols, row_scale[static_cast<size_t>(r)], q);
+        }
+      }
+      quant::q4_pack_tiles(scheme, rows, cols, codes.data(), amax.data(), row_scale.data(), tile_begin, tile_end,
+                           packed.data());
+    });
+    writer.add_tensor(p.name, group ? TensorType::kQ4G32 : TensorType::kQ4CW, p.shape, packed.data(), packed.size());
+    ++report_.tensors_written;
+  }
+
+  const ConvertOptions& o_;
+  ThreadPool pool_;
+  ConvertReport report_;
+  std::set<std::string> quantizer_names_;
+};
+
+}  // namespace
+
+ConvertReport convert_checkpoint(const ConvertOptions& options) { return Converter(options).run(); }
+
+}  // namespace mobilellm::convert

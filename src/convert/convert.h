@@ -1,0 +1,40 @@
+#pragma once
+// `mobilellm convert`: a Hugging Face checkpoint directory → one model file
+// (docs/FORMAT.md) in a scheme:
+//   q4g32  spec §4.1 int4 groupwise for every linear layer and the embedding
+//          (tied output) matrix: the CPU scheme;
+//   q4cw   spec §4.2 int4 channelwise, with the checkpoint's learned
+//          `<linear>.weight_fake_quantizer.scale` where present;
+//   bf16 / f32  unquantized.
+// Norm weights are always stored as f32. Tensors the model does not use are
+// reported (and left out), never silently dropped.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mobilellm::convert {
+
+struct ConvertOptions {
+  std::filesystem::path input;   // checkpoint directory
+  std::filesystem::path output;  // model file
+  std::string scheme = "q4g32";
+  int threads = 1;
+  // Called after each tensor: bytes of the checkpoint processed so far, of `total`.
+  std::function<void(uint64_t done, uint64_t total, const std::string& tensor)> progress;
+};
+
+struct ConvertReport {
+  std::vector<std::string> unknown_tensors;  // in the checkpoint, not used by the model
+  int64_t learned_scales_used = 0;           // q4cw: weight_fake_quantizer.scale tensors applied
+  int64_t learned_scales_ignored = 0;        // present but not used by the scheme
+  int64_t tensors_written = 0;
+  uint64_t file_bytes = 0;
+};
+
+// Throws Error naming the tensor for a missing or misshapen tensor, a
+// non-finite weight or a non-positive learned scale.
+ConvertReport convert_checkpoint(const ConvertOptions& options);
+
+}  // namespace mobilellm::convert

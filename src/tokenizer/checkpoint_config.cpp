@@ -35,7 +35,7 @@ std::vector<int32_t> token_ids(const std::filesystem::path& file, const json& ro
   if (it == root.end() || it->is_null()) return ids;
   json list = it->is_array() ? *it : json::array({*it});
   for (size_t i = 0; i < list.size(); ++i) {
-    if (!list[i].is_number_integer() || list[i].get<int64_t>() < 0) fail(file, std::string(key) + "[" + std::to_string(i) + "]", "expected a token id");
+    if (!list[i].is_number_integer() || list[i].get<int64_t>() < 0 || list[i].get<int64_t>() >= kMaxTokenId) fail(file, std::string(key) + "[" + std::to_string(i) + "]", "expected a token id");
     ids.push_back(list[i].get<int32_t>());
   }
   return ids;
@@ -52,7 +52,7 @@ void read_tokenizer_config(const std::filesystem::path& file, TokenizerData& dat
       try {
         size_t used = 0;
         id = std::stoi(t.key(), &used);
-        if (used != t.key().size() || id < 0) id = -1;
+        if (used != t.key().size() || id < 0 || id >= kMaxTokenId) id = -1;
       } catch (const std::exception&) {
       }
       if (id < 0) fail(file, where, "key is not a token id");

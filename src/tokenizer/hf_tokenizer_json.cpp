@@ -37,8 +37,8 @@ class JsonReader {
     return it->get<bool>();
   }
   int32_t id(const json& j, const std::string& path) const {
-    if (!j.is_number_integer() || j.get<int64_t>() < 0 || j.get<int64_t>() >= (1 << 30))
-      fail(path, "expected a token id (a non-negative integer)");
+    if (!j.is_number_integer() || j.get<int64_t>() < 0 || j.get<int64_t>() >= kMaxTokenId)
+      fail(path, "expected a token id (an integer from 0 to " + std::to_string(kMaxTokenId - 1) + ")");
     return j.get<int32_t>();
   }
 

@@ -9,6 +9,10 @@
 
 namespace mobilellm::tokenizer {
 
+// Ids at or above this are rejected: real vocabularies stay far below, and a
+// corrupt file must not make the loader allocate gigabytes.
+inline constexpr int64_t kMaxTokenId = 1 << 22;
+
 struct AddedToken {
   int32_t id;
   std::string text;

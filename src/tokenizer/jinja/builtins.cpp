@@ -511,7 +511,7 @@ Value global_function(const std::string& name) {
       if (step == 0) throw Error("chat template: range() step must not be zero");
       List out;
       for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-        if (out.size() > 10'000'000) throw Error("chat template: range() too large");
+        if (out.size() >= 1'000'000) throw Error("chat template: range() too large");
         out.emplace_back(i);
       }
       return Value(out);

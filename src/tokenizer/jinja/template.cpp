@@ -1,7 +1,9 @@
 #include "tokenizer/jinja/template.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <unordered_map>
 
@@ -18,8 +20,11 @@ using SK = Stmt::Kind;
 
 enum class Flow { kNormal, kBreak, kContinue };
 
-// Guards against templates that never finish (macros calling themselves).
+// Guards against templates that never finish or grow without bound: chat
+// templates run on text from users and files from the internet.
 constexpr int kMaxDepth = 200;
+constexpr int64_t kMaxSteps = 5'000'000;    // statements rendered
+constexpr size_t kMaxRepeat = size_t{1} << 24;  // bytes or items made by "*"
 
 class Interpreter {
  public:
@@ -61,6 +66,7 @@ class Interpreter {
   }
 
   Flow render(const Stmt& st, std::string& out) {
+    if (++steps_ > kMaxSteps) fail_at(st.line, "template takes too many steps");
     switch (st.kind) {
       case SK::kText: out += st.text; return Flow::kNormal;
       case SK::kOutput: out += eval(*st.expr).str(); return Flow::kNormal;
@@ -174,6 +180,9 @@ class Interpreter {
     }
     if (op == "*" && (x.is_string() || x.is_list()) && y.is_int()) {
       Value seq = x, count = y;
+      size_t unit = x.is_string() ? x.as_string().size() : x.as_list().size();
+      if (unit == 0 || count.as_int() <= 0) return x.is_string() ? Value("") : Value(List{});
+      if (static_cast<uint64_t>(count.as_int()) > kMaxRepeat / unit) fail_at(line, "repetition too large");
       if (x.is_string()) {
         std::string s;
         for (int64_t i = 0; i < count.as_int(); ++i) s += seq.as_string();
@@ -189,28 +198,38 @@ class Interpreter {
     auto xi = x.is_bool() ? int64_t{x.as_bool()} : ints ? x.as_int() : 0;
     auto yi = y.is_bool() ? int64_t{y.as_bool()} : ints ? y.as_int() : 0;
     double xd = x.as_number(), yd = y.as_number();
-    if (op == "+") return ints ? Value(xi + yi) : Value(xd + yd);
-    if (op == "-") return ints ? Value(xi - yi) : Value(xd - yd);
-    if (op == "*") return ints ? Value(xi * yi) : Value(xd * yd);
+    // Python integers do not overflow; ours report it instead of wrapping.
+    auto checked = [&](bool (*f)(int64_t, int64_t, int64_t*)) {
+      int64_t r;
+      if (f(xi, yi, &r)) fail_at(line, "integer overflow in " + op);
+      return Value(r);
+    };
+    if (op == "+") return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_add_overflow(a, b, r); }) : Value(xd + yd);
+    if (op == "-") return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_sub_overflow(a, b, r); }) : Value(xd - yd);
+    if (op == "*") return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_mul_overflow(a, b, r); }) : Value(xd * yd);
     if ((op == "/" || op == "//" || op == "%") && yd == 0) fail_at(line, "division by zero");
     if (op == "/") return Value(xd / yd);
+    if (ints && yi == -1 && xi == INT64_MIN) fail_at(line, "integer overflow in " + op);
     if (op == "//") {
       if (ints) return Value(xi / yi - ((xi % yi != 0) && ((xi < 0) != (yi < 0))));
       return Value(std::floor(xd / yd));
     }
     if (op == "%") {
       if (ints) {
-        int64_t r = xi % yi;
-        return Value(r != 0 && ((r < 0) != (yi < 0)) ? r + yi : r);
+        int64_t m = xi % yi;
+        return Value(m != 0 && ((m < 0) != (yi < 0)) ? m + yi : m);
       }
-      double r = std::fmod(xd, yd);
-      return Value(r != 0 && ((r < 0) != (yd < 0)) ? r + yd : r);
+      double m = std::fmod(xd, yd);
+      return Value(m != 0 && ((m < 0) != (yd < 0)) ? m + yd : m);
     }
     if (op == "**") {
       if (ints && yi >= 0) {
-        int64_t r = 1;
-        for (int64_t i = 0; i < yi; ++i) r *= xi;
-        return Value(r);
+        if (xi == 0 || xi == 1) return Value(yi == 0 ? int64_t{1} : xi);
+        if (xi == -1) return Value(yi % 2 == 0 ? int64_t{1} : int64_t{-1});
+        int64_t p = 1;  // |xi| >= 2 overflows within 63 steps
+        for (int64_t i = 0; i < yi; ++i)
+          if (__builtin_mul_overflow(p, xi, &p)) fail_at(line, "integer overflow in **");
+        return Value(p);
       }
       return Value(std::pow(xd, yd));
     }
@@ -324,6 +343,7 @@ class Interpreter {
   std::vector<std::unordered_map<std::string, Value>> scopes_;
   size_t base_ = 1;  // lookups see scopes_[base_..] and then the template's top scope
   int depth_ = 0;
+  int64_t steps_ = 0;
 };
 
 }  // namespace

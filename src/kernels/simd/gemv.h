@@ -11,17 +11,23 @@ namespace mobilellm::kernels::simd {
 namespace {
 
 // y[i*ldy + j] = x[i]·w[j] for kW weight rows and kX input rows, all of length k.
+// The same positions of the rows at `next` (the next tile, or null) are
+// prefetched: a tile's rows are short streams (2.5 KB for k = 1280), too
+// short for the hardware prefetcher to ramp up on before they end.
 template <class D, class W, int kW, int kX>
-void gemv_tile(const float* x, const typename W::T* w, int64_t k, float* y, int64_t ldy) {
+void gemv_tile(const float* x, const typename W::T* w, int64_t k, float* y, int64_t ldy, const typename W::T* next) {
   using V = typename D::V;
   constexpr int N = D::kLanes;
   constexpr int U = kX == 1 ? 2 : 1;
+  constexpr int64_t kLine = 64 / sizeof(typename W::T);
   V acc[kW][kX][U];
   for (auto& a : acc)
     for (auto& b : a)
       for (auto& c : b) c = D::zero();
   int64_t p = 0;
   for (; p + U * N <= k; p += U * N) {
+    if (next && p % kLine < U * N)
+      for (int j = 0; j < kW; ++j) D::prefetch(next + j * k + p);
     for (int u = 0; u < U; ++u) {
       V xv[kX];
       for (int i = 0; i < kX; ++i) xv[i] = D::load(x + i * k + p + u * N);
@@ -51,18 +57,20 @@ void gemv_tile(const float* x, const typename W::T* w, int64_t k, float* y, int6
 // Input rows go in pairs inside the loop over weight rows, so a weight tile
 // is fetched from memory once and reread from L1 by the other pairs.
 template <class D, class W, int kW>
-void gemv_weight_tile(const float* x, int64_t m, const typename W::T* w, int64_t k, float* y, int64_t ldy) {
+void gemv_weight_tile(const float* x, int64_t m, const typename W::T* w, int64_t k, float* y, int64_t ldy,
+                      const typename W::T* next) {
   int64_t i = 0;
-  for (; i + 2 <= m; i += 2) gemv_tile<D, W, kW, 2>(x + i * k, w, k, y + i * ldy, ldy);
-  if (i < m) gemv_tile<D, W, kW, 1>(x + i * k, w, k, y + i * ldy, ldy);
+  for (; i + 2 <= m; i += 2, next = nullptr) gemv_tile<D, W, kW, 2>(x + i * k, w, k, y + i * ldy, ldy, next);
+  if (i < m) gemv_tile<D, W, kW, 1>(x + i * k, w, k, y + i * ldy, ldy, next);
 }
 
 template <class D, class W>
 void gemv(const float* x, int64_t m, const typename W::T* w, int64_t k, int64_t n_begin, int64_t n_end, float* y,
           int64_t ldy) {
   int64_t n = n_begin;
-  for (; n + 4 <= n_end; n += 4) gemv_weight_tile<D, W, 4>(x, m, w + n * k, k, y + n, ldy);
-  for (; n < n_end; ++n) gemv_weight_tile<D, W, 1>(x, m, w + n * k, k, y + n, ldy);
+  for (; n + 4 <= n_end; n += 4)
+    gemv_weight_tile<D, W, 4>(x, m, w + n * k, k, y + n, ldy, n + 8 <= n_end ? w + (n + 4) * k : nullptr);
+  for (; n < n_end; ++n) gemv_weight_tile<D, W, 1>(x, m, w + n * k, k, y + n, ldy, nullptr);
 }
 
 }  // namespace

@@ -521,10 +521,10 @@ Value global_function(const std::string& name) {
       Dict d;
       for (const Value& p : a.positional)
         if (p.is_dict()) d.insert(d.end(), p.as_dict().begin(), p.as_dict().end());
-      for (const auto& [k, v] : a.keyword) {
-        auto it = std::find_if(d.begin(), d.end(), [&](const auto& kv) { return kv.first == k; });
-        if (it != d.end()) it->second = v;
-        else d.emplace_back(k, v);
+      for (const auto& kw : a.keyword) {
+        auto it = std::find_if(d.begin(), d.end(), [&](const auto& kv) { return kv.first == kw.first; });
+        if (it != d.end()) it->second = kw.second;
+        else d.push_back(kw);
       }
       if (name == "dict") return Value(d);
       auto ns = std::make_shared<Namespace>();

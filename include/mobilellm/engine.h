@@ -71,6 +71,22 @@ struct TokenLogprob {
   std::vector<std::pair<int32_t, float>> top;  // the most likely tokens, most likely first
 };
 
+// A conversation for render_chat().
+struct ToolCall {
+  std::string id, name;
+  std::string arguments;  // a JSON object, as text
+};
+struct ChatMessage {
+  std::string role;  // system, user, assistant, tool
+  std::string content;
+  std::vector<ToolCall> tool_calls;  // assistant
+  std::string tool_call_id;          // tool
+};
+struct ChatTool {
+  std::string name, description;
+  std::string parameters;  // a JSON Schema, as text; empty: none
+};
+
 enum class FinishReason { kStop, kLength, kCancelled };
 const char* finish_reason_name(FinishReason reason);  // "stop", "length", "cancelled"
 
@@ -150,6 +166,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // A request with the checkpoint's sampling defaults (generation_config.json)
   // and stop ids.
   GenerateRequest default_request() const;
+  // The conversation in the model's chat format (the checkpoint's chat
+  // template when it has one), as token ids ready to run, BOS included.
+  // Message text is never read as special tokens.
+  std::vector<int32_t> render_chat(std::span<const ChatMessage> messages, std::span<const ChatTool> tools,
+                                   bool add_generation_prompt) const;
 
   // context 0: the model's maximum.
   std::unique_ptr<Session> new_session(int64_t context = 0);

@@ -66,12 +66,16 @@ void Session::Impl::run_forward(std::span<const int32_t> tokens, model::LogitsFo
 
 int64_t Session::Impl::reuse_prefix(const GenerateRequest& r) {
   const auto& prompt = r.prompt;
-  int64_t keep = std::mismatch(history.begin(), history.end(), prompt.begin(), prompt.end()).first - history.begin();
-  keep = std::min<int64_t>(keep, static_cast<int64_t>(prompt.size()) - 1);
-  if (r.prompt_logprobs >= 0) {
+  const int64_t common = std::mismatch(history.begin(), history.end(), prompt.begin(), prompt.end()).first - history.begin();
+  int64_t keep = std::min<int64_t>(common, static_cast<int64_t>(prompt.size()) - 1);
+  const bool scoring = r.prompt_logprobs >= 0;
+  if (scoring) {
     if (scores_top != r.prompt_logprobs) scores.clear();
     scores_top = r.prompt_logprobs;
-    keep = std::min<int64_t>(keep, static_cast<int64_t>(scores.size()) + 1);
+    // Positions not run again need their scores kept, and a kept score must
+    // be of the same next token (scores[i] scores history[i + 1]).
+    const int64_t valid = std::min<int64_t>(static_cast<int64_t>(scores.size()), std::max<int64_t>(common - 1, 0));
+    keep = std::min(keep, valid);
   }
   // Sliding-window rings cannot rewind far: start over when they lost the prefix.
   if (!cache.truncate(keep)) {
@@ -79,7 +83,8 @@ int64_t Session::Impl::reuse_prefix(const GenerateRequest& r) {
     keep = 0;
   }
   history.resize(static_cast<size_t>(keep));
-  scores.resize(std::min(scores.size(), static_cast<size_t>(std::max<int64_t>(keep - 1, 0))));
+  const int64_t still_valid = scoring ? keep : std::max<int64_t>(keep - 1, 0);
+  scores.resize(std::min(scores.size(), static_cast<size_t>(still_valid)));
   return keep;
 }
 

@@ -127,6 +127,22 @@ TEST(Session, ReusedPromptScoresEqualFreshOnes) {
   }
 }
 
+TEST(Session, ScoringAfterPlainGenerationScoresEveryToken) {
+  const auto a = encode("Plain generation first, then scoring");
+  const auto b = concat(a, encode(" with more words"));
+  auto session = test::tiny_engine()->new_session(256);
+  session->generate(greedy(a, 3));
+  GenerateRequest score = greedy(b, 0);
+  score.prompt_logprobs = 2;
+  GenerateResult reused = session->generate(score);
+  GenerateResult fresh = test::tiny_engine()->new_session(256)->generate(score);
+  ASSERT_EQ(reused.prompt_logprobs.size(), b.size() - 1);
+  for (size_t i = 0; i < b.size() - 1; ++i) {
+    EXPECT_EQ(reused.prompt_logprobs[i].id, b[i + 1]);
+    EXPECT_NEAR(reused.prompt_logprobs[i].logprob, fresh.prompt_logprobs[i].logprob, 1e-4) << i;
+  }
+}
+
 TEST(Session, StopStringEndsTheTextAndStreamsConsistently) {
   auto session = test::tiny_engine()->new_session(256);
   GenerateRequest r = greedy(encode("Tell me a story."), 24);

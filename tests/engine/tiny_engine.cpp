@@ -11,7 +11,10 @@ std::shared_ptr<Engine> tiny_engine() {
     const auto dir = std::filesystem::temp_directory_path() / ("mobilellm-engine-test-" + std::to_string(getpid()));
     model::write_random_checkpoint(model::preset_config("tiny"), dir, 7);
     install_tokenizer_files(MOBILELLM_TOKENIZER_DIR, dir);
-    auto loaded = Engine::load({.model = dir, .threads = 2});
+    EngineOptions options;
+    options.model = dir;
+    options.threads = 2;
+    auto loaded = Engine::load(options);
     std::filesystem::remove_all(dir);  // the weights stay mapped
     return loaded;
   }();

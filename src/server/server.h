@@ -1,0 +1,47 @@
+#pragma once
+// The OpenAI-compatible HTTP server: `mobilellm serve`. Listens at once and
+// loads the model in the background (GET /health answers 503 until it is
+// ready), then serves
+//   POST /v1/chat/completions, POST /v1/completions, GET /v1/models,
+//   GET /health, GET /metrics, GET /tokenizer_info, POST /tokenize, POST /detokenize.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "mobilellm/engine.h"
+
+namespace mobilellm::server {
+
+struct ServerOptions {
+  EngineOptions engine;
+  std::string host = "127.0.0.1";
+  int port = 8080;              // 0: any free port
+  int parallel = 2;             // generation slots
+  int64_t context = 0;          // per slot; 0: min(the model's maximum, 8192)
+  int max_queue = 32;           // requests waiting for a slot before 503
+  std::string api_key;          // empty: no authentication
+  size_t max_body_bytes = 8u << 20;
+  std::string served_name;      // empty: the checkpoint directory's name
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();  // stops the server
+  // Binds the address; returns the port (useful with port 0). Throws Error.
+  int bind();
+  // Starts answering in the background; until load() finishes, every
+  // endpoint but /health answers 503.
+  void start();
+  // Loads the model; throws Error when it cannot.
+  void load();
+  // Blocks until stop().
+  void wait();
+  void stop();  // from any thread
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mobilellm::server

@@ -1,0 +1,63 @@
+#pragma once
+// What the endpoints share: the engine (null until loaded), the slots, the
+// metrics, the disconnect watcher and the options.
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "server/disconnect_watch.h"
+#include "server/grammar_constraint.h"
+#include "server/metrics.h"
+#include "server/scheduler.h"
+#include "server/server.h"
+
+namespace mobilellm::server {
+
+struct ServerState {
+  ServerOptions options;
+  std::shared_ptr<Engine> engine;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<SortedVocab> vocab;  // for constrained decoding
+  std::string model_name;
+  int64_t context = 0;
+  int64_t created = 0;  // unix time the model was loaded
+  std::atomic<bool> ready{false};
+  Metrics metrics;
+  DisconnectWatch watch;
+};
+
+// A request that got a slot, and the watch on its client.
+struct Admitted {
+  std::unique_ptr<DisconnectWatch::Registration> client;
+  std::unique_ptr<Scheduler::Lease> lease;
+};
+
+// Waits for a slot. Throws ApiError 503 (with Retry-After) when the queue is
+// full; nullopt when the client left while waiting.
+std::optional<Admitted> admit(ServerState& state, const httplib::Request& http, std::span<const int32_t> prompt);
+
+// The number of tokens to generate: `requested`, or what the context leaves.
+// Throws ApiError 400 when the prompt and the answer do not fit the context.
+// `prompt_param` names the prompt in the error ("messages", "prompt").
+int64_t completion_budget(const ServerState& state, int64_t prompt_tokens, std::optional<int64_t> requested,
+                          const std::string& prompt_param);
+
+// Metrics of one finished generation.
+void record_generation(ServerState& state, const GenerateResult& result);
+
+// The endpoints. Each throws ApiError for a request it refuses. The
+// generating ones return true when the answer is streamed: the stream then
+// records its own request metrics when it ends.
+bool handle_chat(ServerState& state, const httplib::Request& http, httplib::Response& res);
+bool handle_completions(ServerState& state, const httplib::Request& http, httplib::Response& res);
+void handle_tokenize(ServerState& state, const httplib::Request& http, httplib::Response& res);
+void handle_detokenize(ServerState& state, const httplib::Request& http, httplib::Response& res);
+void handle_tokenizer_info(ServerState& state, const httplib::Request& http, httplib::Response& res);
+
+void record_request(ServerState& state, const std::string& endpoint, int status, double seconds);
+
+}  // namespace mobilellm::server

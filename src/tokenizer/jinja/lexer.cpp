@@ -1,6 +1,9 @@
 #include "tokenizer/jinja/lexer.h"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 
 #include "runtime/error.h"
 #include "tokenizer/unicode_class.h"
@@ -213,8 +216,14 @@ std::vector<Token> tokenize_tag(std::string_view s, int line) {
           case '\n': break;
           case 'x': case 'u': case 'U': {
             size_t len = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-            if (j + len >= s.size()) fail(line, "truncated escape in string");
-            tokenizer::append_utf8(v, static_cast<char32_t>(std::stoul(std::string(s.substr(j + 1, len)), nullptr, 16)));
+            uint32_t cp = 0;
+            std::string_view hex = s.substr(j + 1, std::min(len, s.size() - j - 1));
+            auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), cp, 16);
+            if (hex.size() != len || ec != std::errc() || end != hex.data() + hex.size())
+              fail(line, std::string("bad \\") + e + " escape in string literal");
+            if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+              fail(line, "string escape is not a Unicode scalar value (surrogates are not supported)");
+            tokenizer::append_utf8(v, cp);
             j += len;
             break;
           }

@@ -1,6 +1,9 @@
 #include "tokenizer/jinja/parser.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,22 @@ using K = Expr::Kind;
 }
 
 ExprPtr make(K kind, int line) { return std::make_unique<Expr>(kind, line); }
+
+int64_t parse_int(const Token& t) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
+  if (ec != std::errc() || end != t.text.data() + t.text.size()) fail(t.line, "integer literal " + t.text + " is too large");
+  return v;
+}
+
+// Python's float(): literals past the double range become inf or 0.
+double parse_float(const Token& t) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
+  if (ec == std::errc::result_out_of_range) return std::strtod(t.text.c_str(), nullptr);
+  if (ec != std::errc() || end != t.text.data() + t.text.size()) fail(t.line, "bad number " + t.text);
+  return v;
+}
 
 // Expressions, with Jinja's precedence from loosest to tightest:
 // conditional, or, and, not, comparison, ~, + -, * / // %, **, unary, postfix.
@@ -210,7 +229,7 @@ class ExprParser {
         if (peek().kind == Token::Kind::kInt) {
           n->kind = K::kIndex;
           auto idx = make(K::kLiteral, line);
-          idx->literal = Value(static_cast<int64_t>(std::stoll(t_[i_++].text)));
+          idx->literal = Value(parse_int(t_[i_++]));
           n->b = std::move(idx);
         } else {
           n->name = expect_name();
@@ -295,8 +314,8 @@ class ExprParser {
       return n;
     };
     switch (t.kind) {
-      case Token::Kind::kInt: ++i_; return literal(Value(static_cast<int64_t>(std::stoll(t.text))));
-      case Token::Kind::kFloat: ++i_; return literal(Value(std::stod(t.text)));
+      case Token::Kind::kInt: ++i_; return literal(Value(parse_int(t)));
+      case Token::Kind::kFloat: ++i_; return literal(Value(parse_float(t)));
       case Token::Kind::kString: {
         std::string s;
         while (peek().kind == Token::Kind::kString) s += t_[i_++].text;  // adjacent literals join

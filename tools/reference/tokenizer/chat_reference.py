@@ -11,12 +11,26 @@ lstrip_blocks, its tojson, raise_exception, strftime_now), for
 
 Writes one JSON file: {"llama4_template": str, "chat": [...], "jinja": [...]}."""
 import argparse
+import ast
+import importlib.util
 import json
+import pathlib
 
-from transformers.models.llama4 import processing_llama4
 from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
 
-LLAMA4 = processing_llama4.chat_template
+
+def llama4_template():
+    """The `chat_template` string of transformers/models/llama4/processing_llama4.py,
+    read from the installed file (importing the module would pull in torch)."""
+    package = pathlib.Path(importlib.util.find_spec("transformers").origin).parent
+    tree = ast.parse((package / "models/llama4/processing_llama4.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "chat_template" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise SystemExit("no chat_template in transformers' processing_llama4.py")
+
+
+LLAMA4 = llama4_template()
 BOS, EOS = "<|begin_of_text|>", "<|eot|>"
 
 WEATHER = {"type": "function", "function": {

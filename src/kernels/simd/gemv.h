@@ -1,8 +1,8 @@
 #pragma once
 // Matmul for a few input rows (decode): memory bound, so each weight is read
-// once, converted in registers and used for every input row. Four weight rows
-// go together so one x load feeds four FMAs; with one input row the k loop is
-// unrolled twice for eight independent FMA chains.
+// once, converted in registers and used for every input row. Weight rows go
+// in tiles so one x load feeds several FMAs: 8 rows for a single input row
+// (8 FMA chains, 8 memory streams), else 4 rows × 2 input rows.
 #include <cstdint>
 
 #include "kernels/simd/load.h"
@@ -18,7 +18,7 @@ template <class D, class W, int kW, int kX>
 void gemv_tile(const float* x, const typename W::T* w, int64_t k, float* y, int64_t ldy, const typename W::T* next) {
   using V = typename D::V;
   constexpr int N = D::kLanes;
-  constexpr int U = kX == 1 ? 2 : 1;
+  constexpr int U = kX == 1 && kW <= 4 ? 2 : 1;
   constexpr int64_t kLine = 64 / sizeof(typename W::T);
   V acc[kW][kX][U];
   for (auto& a : acc)
@@ -68,6 +68,9 @@ template <class D, class W>
 void gemv(const float* x, int64_t m, const typename W::T* w, int64_t k, int64_t n_begin, int64_t n_end, float* y,
           int64_t ldy) {
   int64_t n = n_begin;
+  if (m == 1)
+    for (; n + 8 <= n_end; n += 8)
+      gemv_tile<D, W, 8, 1>(x, w + n * k, k, y + n, ldy, n + 16 <= n_end ? w + (n + 8) * k : nullptr);
   for (; n + 4 <= n_end; n += 4)
     gemv_weight_tile<D, W, 4>(x, m, w + n * k, k, y + n, ldy, n + 8 <= n_end ? w + (n + 4) * k : nullptr);
   for (; n < n_end; ++n) gemv_weight_tile<D, W, 1>(x, m, w + n * k, k, y + n, ldy, nullptr);

@@ -139,6 +139,11 @@ template <class D, class W>
 void gemm(const float* x, int64_t m, const typename W::T* w, int64_t k, int64_t n_begin, int64_t n_end, float* y,
           int64_t ldy) {
   using B = GemmBlocking<D>;
+  if (k == 0) {  // no depth block runs: the empty sum is 0
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t n = n_begin; n < n_end; ++n) y[i * ldy + n] = 0.0f;
+    return;
+  }
   float* b_panel = thread_scratch(B::kKc * B::kNc + B::kMc * B::kKc);
   float* a_panel = b_panel + B::kKc * B::kNc;
   // With a single row block every B strip is used once: pack it right before

@@ -9,7 +9,12 @@
 namespace mobilellm::model {
 
 Forward::Forward(const Model& model, ThreadPool& pool, int64_t max_batch)
-    : model_(model), c_(model.config()), pool_(pool), k_(kernels::float_kernels()), max_batch_(std::max<int64_t>(1, max_batch)) {
+    : model_(model),
+      c_(model.config()),
+      pool_(pool),
+      k_(kernels::float_kernels()),
+      qk_(quant::quant_kernels()),
+      max_batch_(std::max<int64_t>(1, max_batch)) {
   const size_t b = static_cast<size_t>(max_batch_);
   x_.resize(b * c_.hidden_size);
   h_.resize(b * c_.hidden_size);
@@ -22,6 +27,8 @@ Forward::Forward(const Model& model, ThreadPool& pool, int64_t max_batch)
   scores_.resize(static_cast<size_t>(pool.size()));
   cos_.resize(static_cast<size_t>(c_.head_dim / 2));
   sin_.resize(static_cast<size_t>(c_.head_dim / 2));
+  if (model.weights().quantized)
+    act_.resize(max_batch_, std::max({c_.hidden_size, c_.q_dim(), c_.intermediate_size}));
 }
 
 void Forward::run(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which, float* logits) {
@@ -47,8 +54,12 @@ void Forward::run_batch(KvCache& cache, const int32_t* tokens, int64_t n, Logits
   const int64_t hidden = c_.hidden_size;
   const auto& emb = model_.weights().embedding;
   const size_t row_bytes = static_cast<size_t>(hidden) * dtype_size(emb.dtype);
-  for (int64_t t = 0; t < n; ++t)
-    k_.to_float(static_cast<const uint8_t*>(emb.data) + row_bytes * tokens[t], emb.dtype, hidden, x_.data() + t * hidden);
+  for (int64_t t = 0; t < n; ++t) {
+    if (model_.weights().quantized)
+      quant::q4_dequantize_row(model_.weights().q_embedding, tokens[t], x_.data() + t * hidden);
+    else
+      k_.to_float(static_cast<const uint8_t*>(emb.data) + row_bytes * tokens[t], emb.dtype, hidden, x_.data() + t * hidden);
+  }
   const int64_t p0 = cache.size();
   cache.reserve(p0 + n);
   for (int64_t l = 0; l < c_.num_layers(); ++l) layer(l, cache, p0, n);
@@ -58,15 +69,23 @@ void Forward::run_batch(KvCache& cache, const int32_t* tokens, int64_t n, Logits
 
 void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   const LayerWeights& w = model_.weights().layers[static_cast<size_t>(l)];
+  const QuantizedLayerWeights* qw = model_.weights().quantized ? &model_.weights().q_layers[static_cast<size_t>(l)] : nullptr;
   const int64_t hidden = c_.hidden_size, eps_dim = hidden;
   const float eps = static_cast<float>(c_.rms_norm_eps);
   float* x = x_.data();
   float* h = h_.data();
 
   for (int64_t t = 0; t < n; ++t) k_.rmsnorm(x + t * hidden, w.attn_norm.data(), eps_dim, eps, h + t * hidden);
-  kernels::matmul(pool_, k_, h, n, w.wq, q_.data());
-  kernels::matmul(pool_, k_, h, n, w.wk, kk_.data());
-  kernels::matmul(pool_, k_, h, n, w.wv, vv_.data());
+  if (qw) {
+    quantize(h, n, hidden);
+    q4(qw->wq, n, q_.data());
+    q4(qw->wk, n, kk_.data());
+    q4(qw->wv, n, vv_.data());
+  } else {
+    kernels::matmul(pool_, k_, h, n, w.wq, q_.data());
+    kernels::matmul(pool_, k_, h, n, w.wk, kk_.data());
+    kernels::matmul(pool_, k_, h, n, w.wv, vv_.data());
+  }
 
   const LayerSpec& spec = c_.layers[static_cast<size_t>(l)];
   const int64_t hd = c_.head_dim;
@@ -93,21 +112,38 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   attention(l, cache, p0, n);
   observe(l, "attn", attn_.data(), n, c_.q_dim());
 
-  kernels::matmul(pool_, k_, attn_.data(), n, w.wo, h);
+  if (qw) {
+    quantize(attn_.data(), n, c_.q_dim());
+    q4(qw->wo, n, h);
+  } else {
+    kernels::matmul(pool_, k_, attn_.data(), n, w.wo, h);
+  }
   for (int64_t t = 0; t < n; ++t) k_.add(x + t * hidden, h + t * hidden, hidden);
   observe(l, "attn_residual", x, n, hidden);
 
   for (int64_t t = 0; t < n; ++t) k_.rmsnorm(x + t * hidden, w.ffn_norm.data(), hidden, eps, h + t * hidden);
   const int64_t inter = c_.intermediate_size;
-  kernels::matmul(pool_, k_, h, n, w.w_gate, gate_.data());
-  kernels::matmul(pool_, k_, h, n, w.w_up, up_.data());
+  if (qw) {
+    quantize(h, n, hidden);
+    q4(qw->w_gate, n, gate_.data());
+    q4(qw->w_up, n, up_.data());
+  } else {
+    kernels::matmul(pool_, k_, h, n, w.w_gate, gate_.data());
+    kernels::matmul(pool_, k_, h, n, w.w_up, up_.data());
+  }
   for (int64_t t = 0; t < n; ++t) k_.silu_mul(gate_.data() + t * inter, up_.data() + t * inter, inter, gate_.data() + t * inter);
-  kernels::matmul(pool_, k_, gate_.data(), n, w.w_down, h);
+  if (qw) {
+    quantize(gate_.data(), n, inter);
+    q4(qw->w_down, n, h);
+  } else {
+    kernels::matmul(pool_, k_, gate_.data(), n, w.w_down, h);
+  }
   for (int64_t t = 0; t < n; ++t) k_.add(x + t * hidden, h + t * hidden, hidden);
   observe(l, "layer_out", x, n, hidden);
 }
 
 void Forward::attention(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
+  if (cache.int8()) return attention_int8(l, cache, p0, n);
   KvCache::Layer& store = cache.layer(l);
   const int64_t kv_dim = c_.kv_dim(), hd = c_.head_dim;
   const int64_t group = c_.num_heads / c_.num_kv_heads;
@@ -198,7 +234,12 @@ void Forward::logits(int64_t n, LogitsFor which, float* out) {
   const float eps = static_cast<float>(c_.rms_norm_eps);
   for (int64_t t = first; t < n; ++t)
     k_.rmsnorm(x_.data() + t * hidden, model_.weights().final_norm.data(), hidden, eps, h_.data() + (t - first) * hidden);
-  kernels::matmul(pool_, k_, h_.data(), rows, model_.weights().output, out);
+  if (model_.weights().quantized) {
+    quantize(h_.data(), rows, hidden);
+    q4(model_.weights().q_output, rows, out);
+  } else {
+    kernels::matmul(pool_, k_, h_.data(), rows, model_.weights().output, out);
+  }
 }
 
 }  // namespace mobilellm::model

@@ -9,6 +9,8 @@
 #include "kernels/float_kernels.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
+#include "quant/int8_kv_layer.h"
+#include "quant/quant_kernels.h"
 #include "runtime/aligned_buffer.h"
 #include "runtime/thread_pool.h"
 
@@ -37,6 +39,11 @@ class Forward {
   void layer(int64_t l, KvCache& cache, int64_t p0, int64_t n);
   void attention(int64_t l, KvCache& cache, int64_t p0, int64_t n);
   void logits(int64_t n, LogitsFor which, float* out);
+  // The int4 path (forward_int4.cpp): activations quantized per token once per
+  // input, int4 × int8 matmuls, attention over the int8 KV cache.
+  void quantize(const float* x, int64_t n, int64_t width);
+  void q4(const quant::Q4Matrix& w, int64_t n, float* y);
+  void attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n);
   void observe(int64_t l, const char* name, const float* data, int64_t rows, int64_t cols) const {
     if (observer_) observer_(l, name, data, rows, cols);
   }
@@ -45,6 +52,7 @@ class Forward {
   const ModelConfig& c_;
   ThreadPool& pool_;
   const kernels::FloatKernels& k_;
+  const quant::QuantKernels& qk_;
   int64_t max_batch_;
   Observer observer_;
   // Activations for one batch, [max_batch][width].
@@ -54,6 +62,13 @@ class Forward {
   // Per-thread attention scores.
   std::vector<AlignedBuffer<float>> scores_;
   std::vector<float> cos_, sin_;
+  // int4 models: the quantized input of the matmuls that follow quantize().
+  quant::Int8RowsBuffer act_;
+  quant::Int8Rows act_rows_;
+  // int8 ring layers in prefill: old window and new rows in position order.
+  std::unique_ptr<quant::Int8KvLayer> window_int8_;
+  // Online-softmax states of attention tasks.
+  std::vector<AlignedBuffer<float>> softmax_;
 };
 
 }  // namespace mobilellm::model

@@ -10,16 +10,27 @@ constexpr int64_t kGrowth = 1024;
 }  // namespace
 
 KvCache::KvCache(const ModelConfig& c, int64_t max_context)
-    : kv_dim_(c.kv_dim()), max_context_(max_context), chunk_(c.attention_chunk_size) {
+    : kv_dim_(c.kv_dim()),
+      heads_(c.num_kv_heads),
+      head_dim_(c.head_dim),
+      int8_(c.int8_kv_cache),
+      max_context_(max_context),
+      chunk_(c.attention_chunk_size) {
   for (const auto& spec : c.layers) {
     Layer layer;
     layer.kind = spec.attention;
     int64_t slots = 0;
     if (spec.attention == AttentionKind::kSliding) slots = std::min(c.sliding_window, max_context);
     if (spec.attention == AttentionKind::kChunked) slots = std::min(c.attention_chunk_size, max_context);
+    if (int8_) {
+      // Full layers reserve the whole context up front: nothing is ever copied.
+      if (spec.attention == AttentionKind::kFull) slots = max_context;
+      layer.int8 = std::make_unique<quant::Int8KvLayer>(slots, heads_, head_dim_);
+    } else {
+      layer.k.resize(static_cast<size_t>(slots * kv_dim_));
+      layer.v.resize(static_cast<size_t>(slots * kv_dim_));
+    }
     layer.slots = slots;
-    layer.k.resize(static_cast<size_t>(slots * kv_dim_));
-    layer.v.resize(static_cast<size_t>(slots * kv_dim_));
     layers_.push_back(std::move(layer));
   }
 }
@@ -52,7 +63,14 @@ bool KvCache::truncate(int64_t n) {
 
 int64_t KvCache::bytes() const {
   int64_t total = 0;
-  for (const auto& layer : layers_) total += 2 * layer.slots * kv_dim_ * static_cast<int64_t>(sizeof(float));
+  for (const auto& layer : layers_) {
+    if (!int8_) {
+      total += 2 * layer.slots * kv_dim_ * static_cast<int64_t>(sizeof(float));
+      continue;
+    }
+    const int64_t rows = layer.kind == AttentionKind::kFull ? n_past_ : layer.slots;
+    total += rows * quant::Int8KvLayer::row_bytes(heads_, head_dim_);
+  }
   return total;
 }
 

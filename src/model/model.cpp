@@ -13,12 +13,42 @@ Model::Model(std::filesystem::path path, ModelConfig config, GenerationDefaults 
       weights_(bind_weights(archive_, config_)),
       rope_(config_) {}
 
-std::shared_ptr<const Model> Model::load(const std::filesystem::path& dir) {
-  if (!std::filesystem::is_directory(dir)) throw Error(dir.string() + ": not a directory");
-  ModelConfig config = load_model_config(dir);
-  GenerationDefaults generation = load_generation_config(dir);
-  io::SafetensorsArchive archive = io::SafetensorsArchive::open(dir);
-  return std::shared_ptr<const Model>(new Model(dir, std::move(config), std::move(generation), std::move(archive)));
+Model::Model(std::filesystem::path path, ModelConfig config, GenerationDefaults generation,
+             std::shared_ptr<const format::ModelFile> file)
+    : path_(std::move(path)),
+      config_(std::move(config)),
+      generation_(std::move(generation)),
+      file_(std::move(file)),
+      weights_(bind_file_weights(*file_, config_)),
+      rope_(config_) {}
+
+namespace {
+
+void apply(const LoadOptions& options, ModelConfig& config) {
+  if (options.all_global)
+    for (auto& layer : config.layers) layer.attention = AttentionKind::kFull;
+}
+
+}  // namespace
+
+std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, const LoadOptions& options) {
+  if (format::is_model_file(path)) {
+    auto file = format::ModelFile::open(path);
+    const std::string where = path.string() + ": config";
+    ModelConfig config = parse_model_config(file->index().config, where);
+    const auto& gen = file->index().generation;
+    GenerationDefaults generation = gen.is_null() ? GenerationDefaults{} : parse_generation_config(gen, where);
+    config.int8_kv_cache = file->index().scheme == "q4g32";
+    apply(options, config);
+    return std::shared_ptr<const Model>(new Model(path, std::move(config), std::move(generation), std::move(file)));
+  }
+  if (!std::filesystem::is_directory(path))
+    throw Error(path.string() + ": neither a checkpoint directory nor a mobilellm model file");
+  ModelConfig config = load_model_config(path);
+  apply(options, config);
+  GenerationDefaults generation = load_generation_config(path);
+  io::SafetensorsArchive archive = io::SafetensorsArchive::open(path);
+  return std::shared_ptr<const Model>(new Model(path, std::move(config), std::move(generation), std::move(archive)));
 }
 
 }  // namespace mobilellm::model

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "format/model_file.h"
 #include "io/safetensors.h"
 #include "model/config.h"
 #include "model/rope.h"
@@ -11,24 +12,35 @@
 
 namespace mobilellm::model {
 
+struct LoadOptions {
+  // Every layer global (full attention), to measure what local-global attention buys.
+  bool all_global = false;
+};
+
 class Model {
  public:
-  // dir: a Hugging Face checkpoint directory (config.json + safetensors).
-  static std::shared_ptr<const Model> load(const std::filesystem::path& dir);
+  // path: a Hugging Face checkpoint directory (config.json + safetensors) or
+  // a model file written by `mobilellm convert` (docs/FORMAT.md).
+  static std::shared_ptr<const Model> load(const std::filesystem::path& path, const LoadOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
   const GenerationDefaults& generation_defaults() const { return generation_; }
   const ModelWeights& weights() const { return weights_; }
   const RopeTable& rope() const { return rope_; }
   const std::filesystem::path& path() const { return path_; }
+  // The model file, or nullptr for a checkpoint directory.
+  const format::ModelFile* file() const { return file_.get(); }
 
  private:
   Model(std::filesystem::path path, ModelConfig config, GenerationDefaults generation, io::SafetensorsArchive archive);
+  Model(std::filesystem::path path, ModelConfig config, GenerationDefaults generation,
+        std::shared_ptr<const format::ModelFile> file);
 
   std::filesystem::path path_;
   ModelConfig config_;
   GenerationDefaults generation_;
   io::SafetensorsArchive archive_;  // owns the mappings the weights point into
+  std::shared_ptr<const format::ModelFile> file_;  // or this one does
   ModelWeights weights_;
   RopeTable rope_;
 };

@@ -16,19 +16,21 @@ struct Int8Rows {
   int64_t cols = 0;               // a multiple of 32
 };
 
-// Owns the storage for up to `max_rows` tokens of width `cols`.
+// Owns the storage for up to `max_rows` tokens of width up to `max_cols`.
 class Int8RowsBuffer {
  public:
   Int8RowsBuffer() = default;
-  Int8RowsBuffer(int64_t max_rows, int64_t cols) { resize(max_rows, cols); }
-  void resize(int64_t max_rows, int64_t cols) {
-    cols_ = cols;
-    q_.resize(static_cast<size_t>(max_rows * cols));
+  Int8RowsBuffer(int64_t max_rows, int64_t max_cols) { resize(max_rows, max_cols); }
+  void resize(int64_t max_rows, int64_t max_cols) {
+    cols_ = max_cols;
+    q_.resize(static_cast<size_t>(max_rows * max_cols));
     scale_.resize(static_cast<size_t>(max_rows));
     zero_.resize(static_cast<size_t>(max_rows));
-    group_term_.resize(static_cast<size_t>(max_rows * (cols / 32)));
+    group_term_.resize(static_cast<size_t>(max_rows * (max_cols / 32)));
   }
-  Int8Rows rows() { return {q_.data(), scale_.data(), zero_.data(), group_term_.data(), cols_}; }
+  Int8Rows rows() { return rows(cols_); }
+  // A view for rows of width cols ≤ max_cols.
+  Int8Rows rows(int64_t cols) { return {q_.data(), scale_.data(), zero_.data(), group_term_.data(), cols}; }
 
  private:
   int64_t cols_ = 0;

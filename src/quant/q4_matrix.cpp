@@ -97,4 +97,11 @@ float q4_scale_at(const Q4Matrix& w, int64_t row, int64_t group) {
   return q4_scale(bf16_to_float(amax));
 }
 
+void q4_dequantize_row(const Q4Matrix& w, int64_t row, float* out) {
+  for (int64_t g = 0; g < w.groups(); ++g) {
+    const float scale = q4_scale_at(w, row, g);
+    for (int64_t k = 0; k < 32; ++k) out[g * 32 + k] = static_cast<float>(q4_code_at(w, row, g * 32 + k)) * scale;
+  }
+}
+
 }  // namespace mobilellm::quant

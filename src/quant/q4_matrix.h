@@ -60,5 +60,7 @@ void q4_pack_tiles(Q4Scheme scheme, int64_t rows, int64_t cols, const int8_t* co
 int8_t q4_code_at(const Q4Matrix& w, int64_t row, int64_t col);
 // The fp32 scale of (row, group): exact torchao scale (kGroup32) or the row scale.
 float q4_scale_at(const Q4Matrix& w, int64_t row, int64_t group);
+// out[k] = code · scale for one row (the embedding lookup): torchao's dequantized value exactly.
+void q4_dequantize_row(const Q4Matrix& w, int64_t row, float* out);
 
 }  // namespace mobilellm::quant

@@ -1,0 +1,71 @@
+#include "quant/int8_kv_layer.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <new>
+
+#include "quant/int8_quant.h"
+#include "runtime/dtype.h"
+
+namespace mobilellm::quant {
+
+Int8KvLayer::Int8KvLayer(int64_t capacity, int64_t heads, int64_t head_dim)
+    : capacity_(capacity), heads_(heads), head_dim_(head_dim) {
+  const size_t codes = static_cast<size_t>(capacity * heads * head_dim);
+  const size_t meta = static_cast<size_t>(capacity * heads);
+  bytes_ = 2 * codes + 2 * meta * sizeof(uint16_t) + 2 * meta;
+  if (bytes_ == 0) return;
+  // Anonymous mappings read as zero and take memory only when written.
+  void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  base_ = static_cast<uint8_t*>(p);
+  k_ = reinterpret_cast<int8_t*>(base_);
+  v_ = k_ + codes;
+  k_scale_ = reinterpret_cast<uint16_t*>(base_ + 2 * codes);  // an even offset: 2-byte aligned
+  v_scale_ = k_scale_ + meta;
+  k_zero_ = reinterpret_cast<int8_t*>(v_scale_ + meta);
+  v_zero_ = k_zero_ + meta;
+}
+
+Int8KvLayer::~Int8KvLayer() {
+  if (base_) munmap(base_, bytes_);
+}
+
+void Int8KvLayer::write(int64_t row, const float* k, const float* v) {
+  for (int64_t h = 0; h < heads_; ++h) {
+    const int64_t at = (row * heads_ + h) * head_dim_, meta = h * capacity_ + row;
+    const Int8Params pk = int8_quantize_row(k + h * head_dim_, head_dim_, k_ + at);
+    const Int8Params pv = int8_quantize_row(v + h * head_dim_, head_dim_, v_ + at);
+    k_scale_[meta] = float_to_f16(pk.scale);
+    v_scale_[meta] = float_to_f16(pv.scale);
+    k_zero_[meta] = static_cast<int8_t>(pk.zero_point);
+    v_zero_[meta] = static_cast<int8_t>(pv.zero_point);
+  }
+}
+
+void Int8KvLayer::copy_row(int64_t to, const Int8KvLayer& src, int64_t from) {
+  const size_t width = static_cast<size_t>(heads_ * head_dim_);
+  std::memcpy(k_ + to * heads_ * head_dim_, src.k_ + from * heads_ * head_dim_, width);
+  std::memcpy(v_ + to * heads_ * head_dim_, src.v_ + from * heads_ * head_dim_, width);
+  for (int64_t h = 0; h < heads_; ++h) {
+    k_scale_[h * capacity_ + to] = src.k_scale_[h * src.capacity_ + from];
+    v_scale_[h * capacity_ + to] = src.v_scale_[h * src.capacity_ + from];
+    k_zero_[h * capacity_ + to] = src.k_zero_[h * src.capacity_ + from];
+    v_zero_[h * capacity_ + to] = src.v_zero_[h * src.capacity_ + from];
+  }
+}
+
+Int8KvHead Int8KvLayer::head(int64_t h, int64_t first) const {
+  Int8KvHead view;
+  view.k = k_ + first * heads_ * head_dim_ + h * head_dim_;
+  view.v = v_ + first * heads_ * head_dim_ + h * head_dim_;
+  view.k_scale = k_scale_ + h * capacity_ + first;
+  view.v_scale = v_scale_ + h * capacity_ + first;
+  view.k_zero = k_zero_ + h * capacity_ + first;
+  view.v_zero = v_zero_ + h * capacity_ + first;
+  view.row_stride = heads_ * head_dim_;
+  return view;
+}
+
+}  // namespace mobilellm::quant

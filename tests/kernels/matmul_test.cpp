@@ -98,7 +98,9 @@ TEST_P(MatmulTest, ThreadedMatchesReference) {
     ThreadPool pool(threads);
     for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1, 37, 33},
                            {1, 200, 64},
+                           {1, 2100, 40},
                            {3, 100, 17},
+                           {3, 700, 40},
                            {64, 100, 40},
                            {100, 20, 33},  // too few columns to go round: rows split too
                            {130, 9, 70},

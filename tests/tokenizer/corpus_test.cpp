@@ -34,21 +34,24 @@ class CorpusTest : public ::testing::Test {
     docs_ = test::read_docs(dir / (corpus_name() + ".docs.bin"));
     ASSERT_GT(docs_.size(), 100u);
   }
-  std::vector<std::vector<int32_t>> ids(const char* kind) const {
+  std::vector<std::optional<std::vector<int32_t>>> ids(const char* kind) const {
     return test::read_ids(test::reference_dir() / (corpus_name() + "." + kind + ".ids"), docs_.size());
   }
   void compare(const Tokenizer& tok, const char* kind, bool parse_special) const {
     auto want = ids(kind);
-    size_t bytes = 0, failures = 0;
+    size_t bytes = 0, failures = 0, compared = 0;
     for (size_t d = 0; d < docs_.size(); ++d) {
+      if (!want[d]) continue;
       bytes += docs_[d].size();
+      ++compared;
       std::vector<int32_t> got = tok.encode(docs_[d], {.parse_special = parse_special});
-      if (got != want[d] && ++failures <= 5)
-        ADD_FAILURE() << kind << " document " << d << " (" << docs_[d].size() << " bytes): " << describe(want[d], got);
+      if (got != *want[d] && ++failures <= 5)
+        ADD_FAILURE() << kind << " document " << d << " (" << docs_[d].size() << " bytes): " << describe(*want[d], got);
       if (tok.decode(got) != docs_[d] && ++failures <= 5) ADD_FAILURE() << "document " << d << " does not round-trip";
     }
     EXPECT_EQ(failures, 0u);
-    std::printf("%s: %zu documents, %zu bytes compared\n", kind, docs_.size(), bytes);
+    EXPECT_GT(compared, 100u);
+    std::printf("%s: %zu documents, %zu bytes compared\n", kind, compared, bytes);
   }
   std::vector<std::string> docs_;
 };

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,14 +41,17 @@ inline std::vector<std::string> read_docs(const std::filesystem::path& p) {
   return docs;
 }
 
-inline std::vector<std::vector<int32_t>> read_ids(const std::filesystem::path& p, size_t count) {
+// Reference ids per document; nullopt where the reference left it out.
+inline std::vector<std::optional<std::vector<int32_t>>> read_ids(const std::filesystem::path& p, size_t count) {
   std::string s = read_all(p);
   size_t pos = 0;
-  std::vector<std::vector<int32_t>> all(count);
+  std::vector<std::optional<std::vector<int32_t>>> all(count);
   for (auto& ids : all) {
-    ids.resize(read_u32(s, pos));
-    std::memcpy(ids.data(), s.data() + pos, ids.size() * 4);
-    pos += ids.size() * 4;
+    uint32_t n = read_u32(s, pos);
+    if (n == 0xFFFFFFFFu) continue;
+    ids.emplace(n);
+    std::memcpy(ids->data(), s.data() + pos, n * 4);
+    pos += n * 4;
   }
   return all;
 }

@@ -11,7 +11,8 @@ NAME.{plain,special,hf}.ids (u32 count + i32 ids per document), and
 tokenizer.json (the Hugging Face form of the same vocabulary).
   plain:   tiktoken, special-token text is plain text
   special: tiktoken, special-token text parsed (allowed_special="all")
-  hf:      tokenizers with the tokenizer.json (always parses added tokens)
+  hf:      tokenizers with the tokenizer.json (always parses added tokens);
+           with --hf-bytes only the first documents, the others marked absent
 All three apply Meta's 400,000 / 25,000 chunking first."""
 import argparse
 import hashlib
@@ -34,8 +35,12 @@ def write_docs(path, docs):
 
 
 def write_ids(path, all_ids):
+    """None marks a document left out (count 0xFFFFFFFF)."""
     with open(path, "wb") as f:
         for ids in all_ids:
+            if ids is None:
+                f.write(struct.pack("<I", 0xFFFFFFFF))
+                continue
             f.write(struct.pack("<I", len(ids)))
             f.write(struct.pack(f"<{len(ids)}i", *ids))
 
@@ -46,7 +51,7 @@ def fingerprint(args):
         h.update(p.read_bytes())
     h.update(pathlib.Path(args.model).read_bytes())
     h.update(pathlib.Path(args.tsv).read_bytes())
-    h.update(str(args.bytes).encode())
+    h.update(f"{args.bytes} {args.hf_bytes}".encode())
     return h.hexdigest()
 
 
@@ -57,6 +62,8 @@ def main():
     ap.add_argument("--bytes", type=int, required=True)
     ap.add_argument("--model", required=True, help="tokenizer.model (tiktoken ranks)")
     ap.add_argument("--tsv", required=True, help="special_tokens.tsv")
+    ap.add_argument("--hf-bytes", type=int, default=None,
+                    help="compare Hugging Face only on the first documents up to this many bytes (it is slow)")
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,8 +88,11 @@ def main():
               [ref.encode(lambda c: enc.encode(c, disallowed_special=()), d) for d in docs])
     write_ids(out / f"{args.name}.special.ids",
               [ref.encode(lambda c: enc.encode(c, allowed_special="all"), d) for d in docs])
-    write_ids(out / f"{args.name}.hf.ids",
-              [ref.encode(lambda c: hf.encode(c, add_special_tokens=False).ids, d) for d in docs])
+    hf_ids, budget = [], args.hf_bytes if args.hf_bytes is not None else float("inf")
+    for d in docs:
+        budget -= len(d.encode())
+        hf_ids.append(ref.encode(lambda c: hf.encode(c, add_special_tokens=False).ids, d) if budget >= 0 else None)
+    write_ids(out / f"{args.name}.hf.ids", hf_ids)
     stamp.write_text(fp)
     print(f"{args.name}: {len(docs)} documents, {sum(len(d.encode()) for d in docs)} bytes")
 

@@ -9,6 +9,7 @@ void add_run_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_make_random_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 void add_tokenize_commands(CLI::App& app);
 
 }  // namespace mobilellm::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   mobilellm::cli::add_logits_command(app);
   mobilellm::cli::add_make_random_command(app);
   mobilellm::cli::add_convert_command(app);
+  mobilellm::cli::add_bench_command(app);
   mobilellm::cli::add_tokenize_commands(app);
   try {
     app.parse(argc, argv);

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/x86/vec_avx2.h"
 #include "quant/int8_quant.h"
@@ -42,51 +43,55 @@ inline __m256i lane_mask(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// out[t] lane r = Σ_k nibble[r][k]·a[t][k] over one block's 32 columns.
-template <class Dot, int T>
-inline void block_dots(const uint8_t* block, const int8_t* const* a, __m256i* out) {
-  const __m256i mask = _mm256_set1_epi8(0x0F);
-  typename Dot::Acc s[T];
-  for (int t = 0; t < T; ++t) s[t] = Dot::zero();
-  for (int c = 0; c < 4; ++c) {
-    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32 * c));
-    const __m256i lo = _mm256_and_si256(raw, mask);
-    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
+// A token block's activations over one K-block, interleaved so that a single
+// pointer walks them (few live registers in the inner loop): for group g and
+// token t, 32 codes at q + (g·T + t)·32 and the group term at terms[g·T + t].
+struct Panel {
+  const int8_t* q;
+  const int32_t* terms;
+};
+
+// Copies tokens [i0, i0 + T) × groups [g0, g1) of x into panel layout.
+inline void pack_panel(const Int8Rows& x, int64_t i0, int T, int64_t g0, int64_t g1, int8_t* q, int32_t* terms) {
+  const int64_t groups = x.cols / 32;
+  for (int64_t g = g0; g < g1; ++g)
     for (int t = 0; t < T; ++t) {
-      s[t] = Dot::dot(s[t], lo, broadcast4(a[t] + 8 * c));
-      s[t] = Dot::dot(s[t], hi, broadcast4(a[t] + 8 * c + 4));
+      std::memcpy(q + ((g - g0) * T + t) * 32, x.q + (i0 + t) * x.cols + 32 * g, 32);
+      terms[(g - g0) * T + t] = x.group_term[(i0 + t) * groups + g];
     }
-  }
-  for (int t = 0; t < T; ++t) out[t] = Dot::finish(s[t]);
 }
 
-// acc[t] (lane r = row r of the tile) += the tile's products with tokens
-// i0 + t over groups [g0, g1): Σ_g amax_g·(D − 8·Σq) for kGroup32, the exact
-// integer Σ_g (D − 8·Σq) for kChannel (below 2²⁴, so exact in fp32).
+// acc[t] (lane r = row r of the tile) += the tile's products with the panel's
+// tokens over groups [g0, g0 + n): Σ_g amax_g·(D − 8·Σq) for kGroup32, the
+// exact integer Σ_g (D − 8·Σq) for kChannel (below 2²⁴, so exact in fp32).
+// The block is unpacked once into 8 registers and reused by every token.
 template <class Dot, bool kGroup, int T>
-inline void tile_block(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t g1,
-                       __m256* acc) {
-  const int64_t groups = w.groups(), block_bytes = w.block_bytes();
-  const int8_t* a[T];
-  const int32_t* terms[T];
-  for (int t = 0; t < T; ++t) {
-    a[t] = x.q + (i0 + t) * x.cols + 32 * g0;
-    terms[t] = x.group_term + (i0 + t) * groups;
-  }
+inline void tile_block(Panel panel, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t n, __m256* acc) {
+  const int64_t block_bytes = w.block_bytes();
+  const __m256i mask = _mm256_set1_epi8(0x0F);
   __m256i iacc[T];
   for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
   const uint8_t* block = w.block(tile, g0);
-  for (int64_t g = g0; g < g1; ++g, block += block_bytes) {
-    __m256i d[T];
-    block_dots<Dot, T>(block, a, d);
-    if constexpr (kGroup) {
-      const __m256 amax = load_bf16x8(block + kQ4CodeBytes);
-      for (int t = 0; t < T; ++t)
-        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(d[t], _mm256_set1_epi32(terms[t][g]))), amax, acc[t]);
-    } else {
-      for (int t = 0; t < T; ++t) iacc[t] = _mm256_add_epi32(iacc[t], _mm256_sub_epi32(d[t], _mm256_set1_epi32(terms[t][g])));
+  const int8_t* a = panel.q;
+  const int32_t* terms = panel.terms;
+  for (int64_t g = 0; g < n; ++g, block += block_bytes, a += T * 32, terms += T) {
+    __m256i wq[8];
+    for (int c = 0; c < 4; ++c) {
+      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32 * c));
+      wq[2 * c] = _mm256_and_si256(raw, mask);
+      wq[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
     }
-    for (int t = 0; t < T; ++t) a[t] += 32;
+    // Nibble half j of chunk c holds columns 8c + 4j ... 8c + 4j + 3.
+    [[maybe_unused]] const __m256 amax = kGroup ? load_bf16x8(block + kQ4CodeBytes) : _mm256_setzero_ps();
+    for (int t = 0; t < T; ++t) {
+      typename Dot::Acc s = Dot::zero();
+      for (int j = 0; j < 8; ++j) s = Dot::dot(s, wq[j], broadcast4(a + t * 32 + 4 * j));
+      const __m256i d = _mm256_sub_epi32(Dot::finish(s), _mm256_set1_epi32(terms[t]));
+      if constexpr (kGroup)
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), amax, acc[t]);
+      else
+        iacc[t] = _mm256_add_epi32(iacc[t], d);
+    }
   }
   if constexpr (!kGroup)
     for (int t = 0; t < T; ++t) acc[t] = _mm256_add_ps(acc[t], _mm256_cvtepi32_ps(iacc[t]));
@@ -95,14 +100,14 @@ inline void tile_block(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t
 // One token block of one tile over one K-block: the partial sums live in y
 // between K-blocks; the last K-block turns them into outputs.
 template <class Dot, bool kGroup, int T>
-inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t g1, float* y,
-                        int64_t ldy) {
+inline void tile_tokens(Panel panel, const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0,
+                        int64_t g1, float* y, int64_t ldy) {
   const int64_t row0 = tile * kQ4TileRows, live = std::min<int64_t>(kQ4TileRows, w.rows - row0);
   const __m256i mask = lane_mask(live);
   __m256 acc[T];
   for (int t = 0; t < T; ++t)
     acc[t] = g0 == 0 ? _mm256_setzero_ps() : _mm256_maskload_ps(y + (i0 + t) * ldy + row0, mask);
-  tile_block<Dot, kGroup, T>(x, i0, w, tile, g0, g1, acc);
+  tile_block<Dot, kGroup, T>(panel, w, tile, g0, g1 - g0, acc);
   const bool last = g1 == w.groups();
   const __m256 term = _mm256_loadu_ps(w.row_term + row0);
   const __m256 row_factor = kGroup ? _mm256_set1_ps(kInvQ4Range) : _mm256_loadu_ps(w.row_scale + row0);
@@ -116,21 +121,42 @@ inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_
   }
 }
 
+template <class Dot, bool kGroup, int T>
+void tiles_for_block(Panel panel, const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile_begin,
+                     int64_t tile_end, int64_t g0, int64_t g1, float* y, int64_t ldy) {
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile) tile_tokens<Dot, kGroup, T>(panel, x, i0, w, tile, g0, g1, y, ldy);
+}
+
+// K-blocks outermost: a K-block of every token's activations (packed into
+// panels once) stays in L2 while the thread's tiles stream past it.
 template <class Dot, bool kGroup>
 void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
                   int64_t ldy) {
   const int64_t groups = w.groups();
   const int64_t k_block = std::clamp<int64_t>(kKBlockBytes / (32 * m), 4, groups);
+  thread_local std::vector<int8_t> panel_q;
+  thread_local std::vector<int32_t> panel_terms;
   for (int64_t g0 = 0; g0 < groups; g0 += k_block) {
     const int64_t g1 = std::min(groups, g0 + k_block);
+    if (m == 1) {  // one token: the row itself is the panel
+      tiles_for_block<Dot, kGroup, 1>({x.q + 32 * g0, x.group_term + g0}, x, 0, w, tile_begin, tile_end, g0, g1, y, ldy);
+      continue;
+    }
+    panel_q.resize(static_cast<size_t>(m * (g1 - g0) * 32));
+    panel_terms.resize(static_cast<size_t>(m * (g1 - g0)));
+    for (int64_t i = 0; i < m; i += kTokenBlock) {
+      const int T = static_cast<int>(std::min<int64_t>(kTokenBlock, m - i));
+      pack_panel(x, i, T, g0, g1, panel_q.data() + i * (g1 - g0) * 32, panel_terms.data() + i * (g1 - g0));
+    }
     for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
-      int64_t i = 0;
-      for (; i + kTokenBlock <= m; i += kTokenBlock) tile_tokens<Dot, kGroup, kTokenBlock>(x, i, w, tile, g0, g1, y, ldy);
-      switch (m - i) {
-        case 3: tile_tokens<Dot, kGroup, 3>(x, i, w, tile, g0, g1, y, ldy); break;
-        case 2: tile_tokens<Dot, kGroup, 2>(x, i, w, tile, g0, g1, y, ldy); break;
-        case 1: tile_tokens<Dot, kGroup, 1>(x, i, w, tile, g0, g1, y, ldy); break;
-        default: break;
+      for (int64_t i = 0; i < m; i += kTokenBlock) {
+        const Panel panel{panel_q.data() + i * (g1 - g0) * 32, panel_terms.data() + i * (g1 - g0)};
+        switch (std::min<int64_t>(kTokenBlock, m - i)) {
+          case 4: tile_tokens<Dot, kGroup, 4>(panel, x, i, w, tile, g0, g1, y, ldy); break;
+          case 3: tile_tokens<Dot, kGroup, 3>(panel, x, i, w, tile, g0, g1, y, ldy); break;
+          case 2: tile_tokens<Dot, kGroup, 2>(panel, x, i, w, tile, g0, g1, y, ldy); break;
+          default: tile_tokens<Dot, kGroup, 1>(panel, x, i, w, tile, g0, g1, y, ldy); break;
+        }
       }
     }
   }

@@ -1,0 +1,286 @@
+// `mobilellm bench`: prefill and decode speed of a model file at several
+// context depths, with the memory-bandwidth roofline measured in the same run
+// over the model's own weights, KV-cache bytes, peak RSS and load time.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "model/forward.h"
+#include "quant/int8_kv_layer.h"
+#include "runtime/error.h"
+#include "runtime/timer.h"
+
+namespace mobilellm::cli {
+namespace {
+
+using nlohmann::json;
+
+// Read bandwidth over [data, data + bytes) with every thread of the pool
+// streaming its own slice; the best of `passes`. Reading the model's own
+// weights measures exactly what decode must do each token.
+double read_bandwidth(ThreadPool& pool, const uint8_t* data, size_t bytes, int passes) {
+  const size_t words = bytes / sizeof(uint64_t);
+  const auto* w = reinterpret_cast<const uint64_t*>(data);
+  std::vector<uint64_t> sums(static_cast<size_t>(pool.size()));
+  double best = 0;
+  for (int pass = 0; pass < passes; ++pass) {
+    Timer timer;
+    pool.split(static_cast<int64_t>(words), 64, [&](int64_t begin, int64_t end, int thread) {
+      // Eight independent sums keep enough loads in flight to be bound by memory.
+      uint64_t s[8] = {};
+      for (int64_t i = begin; i + 8 <= end; i += 8)
+        for (int j = 0; j < 8; ++j) s[j] += w[i + j];
+      sums[static_cast<size_t>(thread)] += s[0] ^ s[1] ^ s[2] ^ s[3] ^ s[4] ^ s[5] ^ s[6] ^ s[7];
+    });
+    best = std::max(best, static_cast<double>(words * sizeof(uint64_t)) / timer.seconds() / 1e9);
+  }
+  return best;
+}
+
+// Bytes of weights read to decode one token: every matrix once (the tied
+// output matrix is the embedding), the embedding lookup a single row.
+double weight_bytes_per_token(const model::Model& model) {
+  const auto& w = model.weights();
+  const auto& c = model.config();
+  double total = 0;
+  auto q4 = [](const quant::Q4Matrix& m) {
+    return static_cast<double>(quant::q4_packed_bytes(m.scheme, m.rows, m.cols));
+  };
+  auto fl = [](const kernels::WeightMatrix& m) {
+    return static_cast<double>(m.rows * m.cols) * static_cast<double>(dtype_size(m.dtype));
+  };
+  for (int64_t l = 0; l < c.num_layers(); ++l) {
+    if (w.quantized) {
+      const auto& q = w.q_layers[static_cast<size_t>(l)];
+      for (const auto* m : {&q.wq, &q.wk, &q.wv, &q.wo, &q.w_gate, &q.w_up, &q.w_down}) total += q4(*m);
+    } else {
+      const auto& f = w.layers[static_cast<size_t>(l)];
+      for (const auto* m : {&f.wq, &f.wk, &f.wv, &f.wo, &f.w_gate, &f.w_up, &f.w_down}) total += fl(*m);
+    }
+  }
+  return total + (w.quantized ? q4(w.q_output) : fl(w.output));
+}
+
+// KV bytes one decode step reads at `depth` positions already cached.
+double kv_bytes_per_token(const model::ModelConfig& c, int64_t depth) {
+  const double row = c.int8_kv_cache ? static_cast<double>(quant::Int8KvLayer::row_bytes(c.num_kv_heads, c.head_dim))
+                                     : 2.0 * static_cast<double>(c.kv_dim()) * sizeof(float);
+  double total = 0;
+  for (const auto& layer : c.layers) {
+    int64_t rows = depth + 1;
+    if (layer.attention == model::AttentionKind::kSliding) rows = std::min(rows, c.sliding_window);
+    if (layer.attention == model::AttentionKind::kChunked) rows = depth % c.attention_chunk_size + 1;
+    total += static_cast<double>(rows) * row;
+  }
+  return total;
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024.0 / 1e6;  // ru_maxrss is in KiB on Linux
+}
+
+std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint32_t>(std::min<int64_t>(vocab, 200000)));
+  return ids;
+}
+
+// Keys and values for positions [0, depth) written straight into the cache
+// (random values, no forward pass): to reach a long context in seconds.
+void fill_synthetic(model::KvCache& cache, const model::ModelConfig& c, int64_t depth) {
+  cache.reserve(depth);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> k(static_cast<size_t>(c.kv_dim())), v(k.size());
+  for (int64_t l = 0; l < c.num_layers(); ++l) {
+    model::KvCache::Layer& layer = cache.layer(l);
+    const bool full = layer.kind == model::AttentionKind::kFull;
+    for (int64_t p = full ? 0 : std::max<int64_t>(0, depth - layer.slots); p < depth; ++p) {
+      for (auto& x : k) x = normal(rng);
+      for (auto& x : v) x = normal(rng);
+      const int64_t row = full ? p : p % layer.slots;
+      if (layer.int8) {
+        layer.int8->write(row, k.data(), v.data());
+      } else {
+        std::copy(k.begin(), k.end(), layer.k.data() + row * c.kv_dim());
+        std::copy(v.begin(), v.end(), layer.v.data() + row * c.kv_dim());
+      }
+    }
+  }
+  cache.advance(depth);
+}
+
+struct Row {
+  std::string label;
+  int64_t depth = 0;
+  bool synthetic = false;
+  double prefill_tok_s = 0, prefill_s = 0;  // 0: no prefill measured
+  double decode_tok_s = 0;
+  double kv_bytes = 0;
+  double roofline_tok_s = 0;
+};
+
+std::vector<int64_t> parse_list(const std::string& text, const char* what) {
+  std::vector<int64_t> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(item, &used);
+      if (used != item.size() || v <= 0) throw std::invalid_argument(item);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw Error(std::string(what) + ": \"" + item + "\" is not a positive integer");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  struct Options {
+    std::string model, prompt = "512,2048,8192", synthetic;
+    int64_t gen = 128;
+    int threads = 0;
+    bool all_global = false, json = false;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure prefill and decode speed, KV-cache size, RSS and load time");
+  cmd->add_option("-m,--model", opts->model, "Model file (mobilellm convert) or checkpoint directory")->required();
+  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
+  cmd->add_option("--prompt", opts->prompt, "Prompt lengths to prefill, each followed by --gen decode steps");
+  cmd->add_option("--gen", opts->gen, "Decode steps per measurement")->check(CLI::PositiveNumber);
+  cmd->add_option("--synthetic-depth", opts->synthetic,
+                  "Context depths to reach by writing random keys/values into the cache (no prefill; flagged)");
+  cmd->add_flag("--all-global", opts->all_global, "Run every layer as a global (full-attention) layer");
+  cmd->add_flag("--json", opts->json, "Print one JSON object instead of the table");
+  cmd->callback([opts] {
+    const std::vector<int64_t> prompts = parse_list(opts->prompt, "--prompt");
+    const std::vector<int64_t> synthetic = parse_list(opts->synthetic, "--synthetic-depth");
+    Timer load_timer;
+    auto model = model::Model::load(opts->model, {.all_global = opts->all_global});
+    const double load_s = load_timer.seconds();
+    const auto& c = model->config();
+    ThreadPool pool(resolve_threads(opts->threads));
+
+    // Bandwidth over the weights themselves (which also faults them in), or
+    // for a checkpoint directory none: its weights are not one mapping.
+    double bandwidth = 0;
+    if (const format::ModelFile* file = model->file())
+      bandwidth = read_bandwidth(pool, file->bytes(), file->size(), 5);
+    const double weights = weight_bytes_per_token(*model);
+
+    int64_t max_depth = 1;
+    for (int64_t p : prompts) max_depth = std::max(max_depth, p);
+    for (int64_t d : synthetic) max_depth = std::max(max_depth, d);
+    const int64_t context = std::min(c.max_position_embeddings, max_depth + opts->gen);
+    model::Forward forward(*model, pool);
+    std::vector<float> logits(static_cast<size_t>(c.vocab_size));
+
+    auto decode = [&](model::KvCache& cache, Row& row) {
+      const std::vector<int32_t> ids = random_tokens(opts->gen, c.vocab_size, 7);
+      Timer t;
+      for (int32_t id : ids) forward.run(cache, std::span<const int32_t>(&id, 1), model::LogitsFor::kLast, logits.data());
+      row.decode_tok_s = static_cast<double>(ids.size()) / t.seconds();
+      row.roofline_tok_s = bandwidth * 1e9 / (weights + kv_bytes_per_token(c, row.depth + opts->gen / 2));
+    };
+    std::vector<Row> rows;
+    {
+      model::KvCache cache(c, context);
+      Row row{"no context", 0};
+      decode(cache, row);
+      row.kv_bytes = static_cast<double>(cache.bytes());
+      rows.push_back(row);
+    }
+    for (int64_t p : prompts) {
+      if (p + opts->gen > c.max_position_embeddings)
+        throw Error("--prompt " + std::to_string(p) + " + --gen exceeds the model's context of " +
+                    std::to_string(c.max_position_embeddings));
+      model::KvCache cache(c, context);
+      Row row{std::to_string(p), p};
+      const std::vector<int32_t> ids = random_tokens(p, c.vocab_size, static_cast<uint32_t>(p));
+      Timer t;
+      forward.run(cache, ids, model::LogitsFor::kLast, logits.data());
+      row.prefill_s = t.seconds();
+      row.prefill_tok_s = static_cast<double>(p) / row.prefill_s;
+      row.kv_bytes = static_cast<double>(cache.bytes());
+      decode(cache, row);
+      rows.push_back(row);
+    }
+    for (int64_t d : synthetic) {
+      if (d + opts->gen > c.max_position_embeddings)
+        throw Error("--synthetic-depth " + std::to_string(d) + " + --gen exceeds the model's context of " +
+                    std::to_string(c.max_position_embeddings));
+      model::KvCache cache(c, context);
+      Row row{std::to_string(d) + " (synthetic KV)", d, true};
+      fill_synthetic(cache, c, d);
+      row.kv_bytes = static_cast<double>(cache.bytes());
+      decode(cache, row);
+      rows.push_back(row);
+    }
+
+    const std::string scheme = model->file() ? model->file()->index().scheme : "checkpoint";
+    const double rss = peak_rss_mb();
+    if (opts->json) {
+      json out = {{"model", opts->model},
+                  {"scheme", scheme},
+                  {"threads", pool.size()},
+                  {"kernels", kernels::isa_name(quant::quant_kernels().isa)},
+                  {"all_global", opts->all_global},
+                  {"load_seconds", load_s},
+                  {"bandwidth_gb_s", bandwidth},
+                  {"weight_bytes_per_token", weights},
+                  {"peak_rss_mb", rss},
+                  {"rows", json::array()}};
+      for (const Row& r : rows)
+        out["rows"].push_back({{"depth", r.depth},
+                               {"synthetic_kv", r.synthetic},
+                               {"prefill_tokens_per_s", r.prefill_tok_s},
+                               {"prefill_seconds", r.prefill_s},
+                               {"decode_tokens_per_s", r.decode_tok_s},
+                               {"roofline_tokens_per_s", r.roofline_tok_s},
+                               {"kv_cache_bytes", r.kv_bytes}});
+      std::printf("%s\n", out.dump(2).c_str());
+      return;
+    }
+    std::printf("model      %s (%s%s)\n", opts->model.c_str(), scheme.c_str(),
+                opts->all_global ? ", every layer global" : "");
+    std::printf("threads    %d, kernels %s\n", pool.size(), kernels::isa_name(quant::quant_kernels().isa));
+    std::printf("load       %.3f s\n", load_s);
+    if (bandwidth > 0)
+      std::printf("bandwidth  %.2f GB/s (reading the model file's mapping, best of 5)\n", bandwidth);
+    std::printf("weights    %.1f MB read per decoded token\n", weights / 1e6);
+    std::printf("\n%-24s %12s %11s %12s %14s %10s %12s\n", "context", "prefill tok/s", "prefill s", "decode tok/s",
+                "roofline tok/s", "% roofline", "KV cache MiB");
+    for (const Row& r : rows) {
+      char prefill[32] = "-", prefill_s[32] = "-", pct[32] = "-";
+      if (r.prefill_s > 0) {
+        std::snprintf(prefill, sizeof prefill, "%.1f", r.prefill_tok_s);
+        std::snprintf(prefill_s, sizeof prefill_s, "%.2f", r.prefill_s);
+      }
+      if (r.roofline_tok_s > 0) std::snprintf(pct, sizeof pct, "%.0f %%", 100.0 * r.decode_tok_s / r.roofline_tok_s);
+      std::printf("%-24s %12s %11s %12.2f %14.2f %10s %12.2f\n", r.label.c_str(), prefill, prefill_s, r.decode_tok_s,
+                  r.roofline_tok_s, pct, r.kv_bytes / 1048576.0);
+    }
+    std::printf("\npeak RSS   %.0f MB\n", rss);
+    if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.synthetic; }))
+      std::printf("note: rows marked (synthetic KV) filled the cache with random keys and values, no prefill\n");
+  });
+}
+
+}  // namespace mobilellm::cli

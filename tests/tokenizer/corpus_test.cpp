@@ -64,5 +64,17 @@ TEST_F(CorpusTest, HuggingFaceTokenizerJson) {
   compare(Tokenizer::load(test::reference_dir() / "tokenizer.json"), "hf", true);
 }
 
+TEST_F(CorpusTest, InstalledHuggingFaceCheckpoint) {
+  auto dir = std::filesystem::temp_directory_path() / ("mobilellm_tok_hf_install_" + corpus_name());
+  std::filesystem::remove_all(dir);
+  install_tokenizer_files(test::reference_dir() / "tokenizer.json", dir);
+  Tokenizer installed = Tokenizer::load(dir);
+  Tokenizer original = Tokenizer::load(test::reference_dir() / "tokenizer.json");
+  for (size_t d = 0; d < docs_.size(); d += 7)
+    EXPECT_EQ(installed.encode(docs_[d], {.parse_special = true}), original.encode(docs_[d], {.parse_special = true}));
+  EXPECT_EQ(installed.vocab_size(), 202048);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace mobilellm

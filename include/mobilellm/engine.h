@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "tokenizer/chat_format.h"
 #include "tokenizer/tokenizer.h"
 
 namespace mobilellm {
@@ -69,22 +70,6 @@ struct TokenLogprob {
   int32_t id = -1;
   float logprob = 0;  // natural log of the model's probability (before sampling settings)
   std::vector<std::pair<int32_t, float>> top;  // the most likely tokens, most likely first
-};
-
-// A conversation for render_chat().
-struct ToolCall {
-  std::string id, name;
-  std::string arguments;  // a JSON object, as text
-};
-struct ChatMessage {
-  std::string role;  // system, user, assistant, tool
-  std::string content;
-  std::vector<ToolCall> tool_calls;  // assistant
-  std::string tool_call_id;          // tool
-};
-struct ChatTool {
-  std::string name, description;
-  std::string parameters;  // a JSON Schema, as text; empty: none
 };
 
 enum class FinishReason { kStop, kLength, kCancelled };
@@ -167,9 +152,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // and stop ids.
   GenerateRequest default_request() const;
   // The conversation in the model's chat format (the checkpoint's chat
-  // template when it has one), as token ids ready to run, BOS included.
-  // Message text is never read as special tokens.
-  std::vector<int32_t> render_chat(std::span<const ChatMessage> messages, std::span<const ChatTool> tools,
+  // template when it has one, else Llama-4's), as token ids ready to run,
+  // BOS included. `tools`: null or a list of tool definitions
+  // ({"type": "function", "function": {...}}). Throws Error for a
+  // conversation the format cannot render.
+  std::vector<int32_t> render_chat(const std::vector<ChatMessage>& messages, const Json& tools,
                                    bool add_generation_prompt) const;
 
   // context 0: the model's maximum.

@@ -57,6 +57,13 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
 const ModelInfo& Engine::info() const { return impl_->info; }
 const Tokenizer& Engine::tokenizer() const { return impl_->tokenizer; }
 GenerateRequest Engine::default_request() const { return impl_->defaults; }
+
+std::vector<int32_t> Engine::render_chat(const std::vector<ChatMessage>& messages, const Json& tools,
+                                         bool add_generation_prompt) const {
+  // The format writes special tokens as text (<|eot|>, …); encoding parses them.
+  const std::string text = impl_->chat.render(messages, tools, add_generation_prompt);
+  return impl_->tokenizer.encode(text, {.parse_special = true});
+}
 int Engine::threads() const { return impl_->pool.size(); }
 
 std::unique_ptr<Session> Engine::new_session(int64_t context) {

@@ -11,10 +11,11 @@ namespace mobilellm {
 
 struct Engine::Impl {
   Impl(std::shared_ptr<const model::Model> m, Tokenizer t, int threads)
-      : model(std::move(m)), tokenizer(std::move(t)), pool(threads) {}
+      : model(std::move(m)), tokenizer(std::move(t)), chat(tokenizer), pool(threads) {}
 
   std::shared_ptr<const model::Model> model;
   Tokenizer tokenizer;
+  ChatFormat chat;
   ModelInfo info;
   GenerateRequest defaults;
   ThreadPool pool;

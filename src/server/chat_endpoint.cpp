@@ -48,11 +48,13 @@ Grammar grammar_for(const ChatRequest& r) {
 
 ChatPlan plan(ServerState& state, const ChatRequest& r) {
   const Engine& engine = *state.engine;
-  std::vector<ChatTool> tools;
-  for (const auto& t : r.tools) tools.push_back({t.name, t.description, t.parameters.is_null() ? "" : dump(t.parameters)});
   ChatPlan p;
   p.gen = engine.default_request();
-  p.gen.prompt = engine.render_chat(r.messages, tools, true);
+  try {
+    p.gen.prompt = engine.render_chat(r.messages, r.tools_json, true);
+  } catch (const Error& e) {
+    throw invalid_request(std::string("the conversation cannot be rendered in the chat format: ") + e.what(), "messages");
+  }
   p.gen.max_tokens = completion_budget(state, static_cast<int64_t>(p.gen.prompt.size()), r.common.max_tokens, "messages");
   p.gen.sampling = r.common.sampling;
   p.gen.stop_strings = r.common.stop;

@@ -174,8 +174,8 @@ ChatMessage parse_message(const Json& m, size_t index) {
                           f.name("role"));
   const Json* content = f.get("content");
   if (!content && msg.role != "assistant") throw invalid_request("'" + f.name("content") + "' is required", f.name("content"));
-  if (content) msg.content = content_text(*content, f.name("content"));
-  f.string("name");  // accepted; the chat format has no place for it
+  msg.content = content ? content_text(*content, f.name("content")) : std::string();
+  msg.name = f.string("name").value_or("");
   if (msg.role == "tool") msg.tool_call_id = f.string("tool_call_id").value_or("");
   if (const Json* calls = f.array("tool_calls")) {
     if (msg.role != "assistant") throw invalid_request("only assistant messages carry tool_calls", f.name("tool_calls"));
@@ -189,7 +189,10 @@ ChatMessage parse_message(const Json& m, size_t index) {
       tc.id = call.string("id").value_or("");
       tc.name = function.string("name").value_or("");
       if (tc.name.empty()) throw invalid_request("'" + function.name("name") + "' is required", function.name("name"));
-      tc.arguments = function.string("arguments").value_or("{}");
+      // The chat format writes the arguments back as JSON: they must be a JSON object.
+      tc.arguments = Json::parse(function.string("arguments").value_or("{}"), nullptr, false);
+      if (!tc.arguments.is_object())
+        throw invalid_request("'" + function.name("arguments") + "' must be a JSON object, as text", function.name("arguments"));
       msg.tool_calls.push_back(std::move(tc));
     }
   } else if (!content && msg.role == "assistant") {
@@ -213,6 +216,10 @@ void parse_tools(const Fields& f, ChatRequest& r) {
       if (def.name.empty()) throw invalid_request("'" + function.name("name") + "' is required", function.name("name"));
       def.description = function.string("description").value_or("");
       if (const Json* params = function.object("parameters")) def.parameters = *params;
+      Json rendered = {{"name", def.name}};
+      if (!def.description.empty()) rendered["description"] = def.description;
+      if (!def.parameters.is_null()) rendered["parameters"] = def.parameters;
+      r.tools_json.push_back({{"type", "function"}, {"function", rendered}});
       r.tools.push_back(std::move(def));
     }
   }

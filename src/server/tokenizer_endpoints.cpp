@@ -50,10 +50,7 @@ void handle_tokenize(ServerState& state, const httplib::Request& http, httplib::
     Json chat = {{"messages", body["messages"]}};
     if (body.contains("tools")) chat["tools"] = body["tools"];
     const ChatRequest request = parse_chat_request(chat, engine.default_request().sampling);
-    std::vector<ChatTool> tools;
-    for (const auto& tool : request.tools)
-      tools.push_back({tool.name, tool.description, tool.parameters.is_null() ? "" : dump(tool.parameters)});
-    ids = engine.render_chat(request.messages, tools, flag("add_generation_prompt", true));
+    ids = engine.render_chat(request.messages, request.tools_json, flag("add_generation_prompt", true));
   } else {
     auto prompt = body.find("prompt");
     if (prompt == body.end() || !prompt->is_string()) throw invalid_request("'prompt' (a string) or 'messages' is required", "prompt");

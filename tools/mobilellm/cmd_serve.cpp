@@ -1,0 +1,66 @@
+// `mobilellm serve`: the OpenAI-compatible HTTP server.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "commands.h"
+#include "server/server.h"
+
+namespace mobilellm::cli {
+
+void add_serve_command(CLI::App& app) {
+  auto opts = std::make_shared<server::ServerOptions>();
+  auto model = std::make_shared<std::string>();
+  auto tokenizer = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
+  cmd->add_option("-m,--model", *model, "Checkpoint directory")->required();
+  cmd->add_option("--tokenizer", *tokenizer, "Tokenizer (tokenizer.model, tokenizer.json or a directory; default: the checkpoint's)");
+  cmd->add_option("--host", opts->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", opts->port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--parallel", opts->parallel, "Generation slots (requests served at once)")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--ctx", opts->context, "Context length per slot (0: min(model maximum, 8192))")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--queue", opts->max_queue, "Requests that may wait for a slot; more get 503")->capture_default_str()->check(CLI::Range(0, 4096));
+  cmd->add_option("--api-key", opts->api_key, "Require Authorization: Bearer KEY")->envname("MOBILELLM_API_KEY");
+  cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
+  cmd->add_option("--served-model-name", opts->served_name, "Model id reported by the API (default: the directory name)");
+  cmd->add_option("-t,--threads", opts->engine.threads, "Threads for the forward pass (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->callback([opts, model, tokenizer] {
+    opts->engine.model = *model;
+    opts->engine.tokenizer = *tokenizer;
+    // Ctrl-C and SIGTERM stop the server from one thread that waits for them;
+    // a client that vanishes mid-write must not kill the process.
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    server::Server srv(*opts);
+    const int port = srv.bind();
+    srv.start();
+    std::thread stopper([&] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      srv.stop();
+    });
+    std::fprintf(stderr, "mobilellm serve: listening on http://%s:%d, loading %s\n", opts->host.c_str(), port, model->c_str());
+    try {
+      srv.load();
+    } catch (...) {
+      kill(getpid(), SIGTERM);  // wakes the stopper
+      stopper.join();
+      throw;
+    }
+    std::fprintf(stderr, "mobilellm serve: ready (%d slots); Ctrl-C stops\n", opts->parallel);
+    srv.wait();
+    kill(getpid(), SIGTERM);
+    stopper.join();
+    std::fprintf(stderr, "mobilellm serve: stopped\n");
+  });
+}
+
+}  // namespace mobilellm::cli

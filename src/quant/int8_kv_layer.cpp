@@ -34,7 +34,7 @@ Int8KvLayer::~Int8KvLayer() {
 
 void Int8KvLayer::write(int64_t row, const float* k, const float* v) {
   for (int64_t h = 0; h < heads_; ++h) {
-    const int64_t at = (row * heads_ + h) * head_dim_, meta = h * capacity_ + row;
+    const int64_t at = (h * capacity_ + row) * head_dim_, meta = h * capacity_ + row;
     const Int8Params pk = int8_quantize_row(k + h * head_dim_, head_dim_, k_ + at);
     const Int8Params pv = int8_quantize_row(v + h * head_dim_, head_dim_, v_ + at);
     k_scale_[meta] = float_to_f16(pk.scale);
@@ -45,10 +45,10 @@ void Int8KvLayer::write(int64_t row, const float* k, const float* v) {
 }
 
 void Int8KvLayer::copy_row(int64_t to, const Int8KvLayer& src, int64_t from) {
-  const size_t width = static_cast<size_t>(heads_ * head_dim_);
-  std::memcpy(k_ + to * heads_ * head_dim_, src.k_ + from * heads_ * head_dim_, width);
-  std::memcpy(v_ + to * heads_ * head_dim_, src.v_ + from * heads_ * head_dim_, width);
+  const size_t width = static_cast<size_t>(head_dim_);
   for (int64_t h = 0; h < heads_; ++h) {
+    std::memcpy(k_ + (h * capacity_ + to) * head_dim_, src.k_ + (h * src.capacity_ + from) * head_dim_, width);
+    std::memcpy(v_ + (h * capacity_ + to) * head_dim_, src.v_ + (h * src.capacity_ + from) * head_dim_, width);
     k_scale_[h * capacity_ + to] = src.k_scale_[h * src.capacity_ + from];
     v_scale_[h * capacity_ + to] = src.v_scale_[h * src.capacity_ + from];
     k_zero_[h * capacity_ + to] = src.k_zero_[h * src.capacity_ + from];
@@ -58,13 +58,13 @@ void Int8KvLayer::copy_row(int64_t to, const Int8KvLayer& src, int64_t from) {
 
 Int8KvHead Int8KvLayer::head(int64_t h, int64_t first) const {
   Int8KvHead view;
-  view.k = k_ + first * heads_ * head_dim_ + h * head_dim_;
-  view.v = v_ + first * heads_ * head_dim_ + h * head_dim_;
+  view.k = k_ + (h * capacity_ + first) * head_dim_;
+  view.v = v_ + (h * capacity_ + first) * head_dim_;
   view.k_scale = k_scale_ + h * capacity_ + first;
   view.v_scale = v_scale_ + h * capacity_ + first;
   view.k_zero = k_zero_ + h * capacity_ + first;
   view.v_zero = v_zero_ + h * capacity_ + first;
-  view.row_stride = heads_ * head_dim_;
+  view.row_stride = head_dim_;
   return view;
 }
 

@@ -3,7 +3,9 @@
 // rows (positions, or the slots of a ring), each holding `heads` × head_dim
 // codes for K and for V, with one fp16 scale and one int8 zero point per head
 // and row (3 bytes per 64 values: +4.7 %). Codes are those of int8_quant.h,
-// bit-identical to torchao's; the scale is stored rounded to fp16.
+// bit-identical to torchao's; the scale is stored rounded to fp16. Each head's
+// rows are contiguous (head-major), so attention over one head streams
+// through memory without touching the other heads' cache lines.
 //
 // The storage is reserved address space: pages are touched, and count in the
 // resident set, only as rows are written, so a layer sized for 131,072
@@ -37,7 +39,7 @@ class Int8KvLayer {
   int64_t capacity_, heads_, head_dim_;
   size_t bytes_ = 0;
   uint8_t* base_ = nullptr;
-  int8_t *k_ = nullptr, *v_ = nullptr;                // [capacity][heads][head_dim]
+  int8_t *k_ = nullptr, *v_ = nullptr;                // [heads][capacity][head_dim]
   uint16_t *k_scale_ = nullptr, *v_scale_ = nullptr;  // [heads][capacity]
   int8_t *k_zero_ = nullptr, *v_zero_ = nullptr;      // [heads][capacity]
 };

@@ -58,6 +58,10 @@ void attention_rows(const float* q, const Int8KvHead& kv, int64_t n, int64_t hea
       k_scale = pad_scale[0], v_scale = pad_scale[1], k_zero = pad_zero[0], v_zero = pad_zero[1];
     }
     for (int t = 0; t < nb; ++t) {
+      // Rows are row_stride apart (all KV heads of a position together): fetch
+      // the next block's keys and this block's values ahead of their use.
+      __builtin_prefetch(kv.k + (b + B + t) * kv.row_stride);
+      __builtin_prefetch(kv.v + (b + t) * kv.row_stride);
       // Two accumulators per row (even and odd chunks) halve the FMA chains.
       const int8_t* krow = kv.k + (b + t) * kv.row_stride;
       V even[G], odd[G];

@@ -14,6 +14,8 @@ constexpr int64_t kColumnAlign = 32;
 // A row split re-packs the same weights in every part; it pays only when each
 // part keeps enough rows to amortise that.
 constexpr int64_t kMinRowsPerPart = 32;
+// Below this many multiply-adds, waking another thread costs more than it saves.
+constexpr int64_t kMinParallelWork = int64_t{1} << 16;
 
 // [begin, end) of part `index` of `parts` over `units` units of `unit` elements, clipped to n.
 std::pair<int64_t, int64_t> part_range(int64_t n, int64_t unit, int64_t parts, int64_t index) {
@@ -28,6 +30,10 @@ std::pair<int64_t, int64_t> part_range(int64_t n, int64_t unit, int64_t parts, i
 // fewer column blocks than threads (small n, many input rows).
 void matmul(ThreadPool& pool, const FloatKernels& kernels, const float* x, int64_t m, const WeightMatrix& w, float* y) {
   const int64_t n = w.rows;
+  if (m * n * w.cols < kMinParallelWork) {
+    kernels.matmul_range(x, m, w, 0, n, y, n);
+    return;
+  }
   const int64_t threads = pool.size();
   const int64_t col_parts = std::min(threads, (n + kColumnAlign - 1) / kColumnAlign);
   const int64_t row_parts =

@@ -13,11 +13,16 @@ side is timed through the llama.cpp C API that llama-cpp-python exposes (llama_d
 llama_batch, as llama-bench does), with its KV cache in f16 (its default) and flash attention on
 (its faster CPU path at depth). Ours runs first (`mobilellm bench --json`), then llama.cpp, in
 this process's run, sequentially, never concurrently.
+
+llama.cpp's threads synchronise through OpenMP. On a machine shared with other work its default
+active (spinning) wait collapses (a waiting thread burns the core its peer needs: 0.2 tok/s instead
+of 6.6 measured here), so llama.cpp runs with OMP_WAIT_POLICY=passive unless --omp-wait active.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -105,7 +110,10 @@ def main() -> None:
     ap.add_argument("--prompt", default="2048,8192")
     ap.add_argument("--gen", type=int, default=64)
     ap.add_argument("--mobilellm", default=str(Path(__file__).resolve().parents[2] / "build/bin/mobilellm"))
+    ap.add_argument("--omp-wait", choices=["passive", "active"], default="passive",
+                    help="OMP_WAIT_POLICY for llama.cpp's threads (read when llama_cpp is imported)")
     args = ap.parse_args()
+    os.environ["OMP_WAIT_POLICY"] = args.omp_wait.upper()
     prompts = [int(p) for p in args.prompt.split(",") if p]
 
     mine = ours(args.mobilellm, args.ours, args.threads, prompts, args.gen)
@@ -125,7 +133,8 @@ def main() -> None:
         d_ours, d_theirs = m["decode_tokens_per_s"], t["decode_tokens_per_s"]
         print(f"{label:>10} {'decode':>8} {d_ours:11.2f} {d_theirs:16.2f} {d_ours / d_theirs:11.2f}x")
     print(f"\nours: {mine['threads']} threads, kernels {mine['kernels']}, bandwidth {mine['bandwidth_gb_s']:.2f} GB/s, "
-          f"peak RSS {mine['peak_rss_mb']:.0f} MB; llama.cpp: {args.threads} threads, Q4_0, f16 KV, flash attention")
+          f"peak RSS {mine['peak_rss_mb']:.0f} MB; llama.cpp: {args.threads} threads, Q4_0, f16 KV, flash attention, "
+          f"OMP_WAIT_POLICY={args.omp_wait}")
 
 
 if __name__ == "__main__":

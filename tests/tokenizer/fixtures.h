@@ -50,7 +50,7 @@ inline std::vector<std::optional<std::vector<int32_t>>> read_ids(const std::file
     uint32_t n = read_u32(s, pos);
     if (n == 0xFFFFFFFFu) continue;
     ids.emplace(n);
-    std::memcpy(ids->data(), s.data() + pos, n * 4);
+    if (n) std::memcpy(ids->data(), s.data() + pos, n * 4);
     pos += n * 4;
   }
   return all;

@@ -18,8 +18,6 @@ namespace {
 // gap between two kernels of one forward pass, short enough not to burn a
 // core while a user reads the answer.
 constexpr auto kSpinDuration = std::chrono::milliseconds(2);
-// Pauses before a waiting thread starts yielding its core (a few microseconds).
-constexpr int kPauseSpins = 2000;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -50,11 +48,8 @@ void ThreadPool::worker_loop(int thread) {
     auto spin_until = std::chrono::steady_clock::now() + kSpinDuration;
     int spins = 0;
     while (generation_.load(std::memory_order_acquire) == seen) {
-      // Pause while a core is ours; yield once the spin is long, so that on a
-      // machine with more runnable threads than cores the thread we wait for runs.
-      if (++spins < kPauseSpins) MOBILELLM_PAUSE();
-      else std::this_thread::yield();
-      if (spins % 1024 == 0 && std::chrono::steady_clock::now() > spin_until) {
+      MOBILELLM_PAUSE();
+      if (++spins % 1024 == 0 && std::chrono::steady_clock::now() > spin_until) {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
       }
@@ -62,11 +57,7 @@ void ThreadPool::worker_loop(int thread) {
     seen = generation_.load(std::memory_order_acquire);
     if (stopping_) return;
     work_on_current_job(thread);
-    if (busy_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      // The caller may be asleep in run(): taking the mutex orders this wake-up after its check.
-      { std::lock_guard<std::mutex> lock(mutex_); }
-      done_.notify_one();
-    }
+    busy_workers_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -86,16 +77,7 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t, int)>& f
   }
   wake_.notify_all();
   work_on_current_job(0);
-  // Spin briefly (the workers usually finish together with us), then sleep so
-  // that an oversubscribed machine gives our core to the worker we wait for.
-  for (int spins = 0; busy_workers_.load(std::memory_order_acquire) != 0; ++spins) {
-    if (spins < kPauseSpins) {
-      MOBILELLM_PAUSE();
-      continue;
-    }
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return busy_workers_.load(std::memory_order_acquire) == 0; });
-  }
+  while (busy_workers_.load(std::memory_order_acquire) != 0) MOBILELLM_PAUSE();
   job_ = nullptr;
 }
 

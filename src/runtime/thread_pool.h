@@ -43,8 +43,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
-  std::condition_variable wake_;  // workers wait here for a job
-  std::condition_variable done_;  // run() waits here for the last worker
+  std::condition_variable wake_;
 };
 
 int default_thread_count();

@@ -78,9 +78,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   for (int64_t t = 0; t < n; ++t) k_.rmsnorm(x + t * hidden, w.attn_norm.data(), eps_dim, eps, h + t * hidden);
   if (qw) {
     quantize(h, n, hidden);
-    q4(qw->wq, n, q_.data());
-    q4(qw->wk, n, kk_.data());
-    q4(qw->wv, n, vv_.data());
+    q4(n, {{&qw->wq, q_.data()}, {&qw->wk, kk_.data()}, {&qw->wv, vv_.data()}});
   } else {
     kernels::matmul(pool_, k_, h, n, w.wq, q_.data());
     kernels::matmul(pool_, k_, h, n, w.wk, kk_.data());
@@ -114,7 +112,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
 
   if (qw) {
     quantize(attn_.data(), n, c_.q_dim());
-    q4(qw->wo, n, h);
+    q4(n, {{&qw->wo, h}});
   } else {
     kernels::matmul(pool_, k_, attn_.data(), n, w.wo, h);
   }
@@ -125,8 +123,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   const int64_t inter = c_.intermediate_size;
   if (qw) {
     quantize(h, n, hidden);
-    q4(qw->w_gate, n, gate_.data());
-    q4(qw->w_up, n, up_.data());
+    q4(n, {{&qw->w_gate, gate_.data()}, {&qw->w_up, up_.data()}});
   } else {
     kernels::matmul(pool_, k_, h, n, w.w_gate, gate_.data());
     kernels::matmul(pool_, k_, h, n, w.w_up, up_.data());
@@ -134,7 +131,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   for (int64_t t = 0; t < n; ++t) k_.silu_mul(gate_.data() + t * inter, up_.data() + t * inter, inter, gate_.data() + t * inter);
   if (qw) {
     quantize(gate_.data(), n, inter);
-    q4(qw->w_down, n, h);
+    q4(n, {{&qw->w_down, h}});
   } else {
     kernels::matmul(pool_, k_, gate_.data(), n, w.w_down, h);
   }
@@ -236,7 +233,7 @@ void Forward::logits(int64_t n, LogitsFor which, float* out) {
     k_.rmsnorm(x_.data() + t * hidden, model_.weights().final_norm.data(), hidden, eps, h_.data() + (t - first) * hidden);
   if (model_.weights().quantized) {
     quantize(h_.data(), rows, hidden);
-    q4(model_.weights().q_output, rows, out);
+    q4(rows, {{&model_.weights().q_output, out}});
   } else {
     kernels::matmul(pool_, k_, h_.data(), rows, model_.weights().output, out);
   }

@@ -4,6 +4,7 @@
 // of up to `max_batch` tokens; generation feeds one token at a time.
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <span>
 
 #include "kernels/float_kernels.h"
@@ -42,7 +43,8 @@ class Forward {
   // The int4 path (forward_int4.cpp): activations quantized per token once per
   // input, int4 × int8 matmuls, attention over the int8 KV cache.
   void quantize(const float* x, int64_t n, int64_t width);
-  void q4(const quant::Q4Matrix& w, int64_t n, float* y);
+  // Every product on the last quantized input, in one job for the pool.
+  void q4(int64_t n, std::initializer_list<quant::Q4Product> products);
   void attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n);
   void observe(int64_t l, const char* name, const float* data, int64_t rows, int64_t cols) const {
     if (observer_) observer_(l, name, data, rows, cols);

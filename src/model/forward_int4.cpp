@@ -29,7 +29,9 @@ void Forward::quantize(const float* x, int64_t n, int64_t width) {
   });
 }
 
-void Forward::q4(const quant::Q4Matrix& w, int64_t n, float* y) { quant::q4_matmul(pool_, qk_, act_rows_, n, w, y); }
+void Forward::q4(int64_t n, std::initializer_list<quant::Q4Product> products) {
+  quant::q4_matmul(pool_, qk_, act_rows_, n, std::span<const quant::Q4Product>(products.begin(), products.size()));
+}
 
 void Forward::attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   KvCache::Layer& store = cache.layer(l);

@@ -3,6 +3,7 @@
 // cache). One table per instruction set; the scalar table is the reference
 // twin every other table is tested against. Kernels know nothing of the model.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/float_kernels.h"
@@ -39,5 +40,16 @@ std::vector<kernels::Isa> runnable_quant_isas();
 
 // y[m][w.rows] = x̂ · ŵᵀ over all threads of the pool.
 void q4_matmul(ThreadPool& pool, const QuantKernels& k, const Int8Rows& x, int64_t m, const Q4Matrix& w, float* y);
+
+// One output of a fused matmul: y [m][w->rows] = x̂ · ŵᵀ.
+struct Q4Product {
+  const Q4Matrix* w;
+  float* y;
+};
+// Several matrices on the same input (q, k, v; gate, up) in one job for the
+// pool: the tiles of all of them are split over the threads at once, so a
+// decode step waits for the threads once instead of once per matrix.
+void q4_matmul(ThreadPool& pool, const QuantKernels& k, const Int8Rows& x, int64_t m,
+               std::span<const Q4Product> products);
 
 }  // namespace mobilellm::quant

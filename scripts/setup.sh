@@ -9,7 +9,7 @@ cd "$root"
 
 apt_packages=(build-essential cmake ninja-build pkg-config python3-venv
   nlohmann-json3-dev libcli11-dev libpcre2-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev libedit-dev libsimde-dev clang libclang-rt-14-dev)
+  libcpp-httplib-dev libedit-dev libsimde-dev clang libclang-rt-14-dev ccache)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,16 +21,24 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Reference venv: reinstalled only when requirements.txt changes.
+# Reference venv: built once per requirements.txt content in the user's cache
+# (a fresh clone reuses it; CI runs in fresh clones) and linked as .venv.
 req=tools/reference/requirements.txt
-stamp=.venv/.requirements.sha256
 want=$(sha256sum "$req" | cut -d' ' -f1)
-if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: creating .venv with the reference packages (torch, transformers, torchao, tiktoken)"
-  python3 -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r "$req"
-  echo "$want" >"$stamp"
+venv_ok() { [ -x "$1/bin/python" ] && [ "$(cat "$1/.requirements.sha256" 2>/dev/null)" = "$want" ]; }
+if ! venv_ok .venv; then
+  cached="${XDG_CACHE_HOME:-$HOME/.cache}/mobilellm/venv-${want:0:16}"
+  if ! venv_ok "$cached"; then
+    echo "setup: creating $cached with the reference packages (torch, transformers, torchao, tiktoken)"
+    rm -rf "$cached"
+    mkdir -p "$(dirname "$cached")"
+    python3 -m venv "$cached"
+    "$cached/bin/python" -m pip install -q --upgrade pip
+    "$cached/bin/python" -m pip install -q -r "$req"
+    echo "$want" >"$cached/.requirements.sha256"
+  fi
+  rm -rf .venv
+  ln -s "$cached" .venv
 fi
 
 if [ "${1:-}" != "--no-build" ]; then

@@ -7,10 +7,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh --no-build
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# ccache (installed by setup) makes a fresh clone's two builds cheap when an
+# earlier clone on this machine compiled the same sources.
+launcher=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
 cmake --build build
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOBILELLM_SANITIZE=ON \
-  -DMOBILELLM_BUILD_BENCH=OFF >/dev/null
+  -DMOBILELLM_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build build-asan
 
 echo "== Release"

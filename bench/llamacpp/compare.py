@@ -21,6 +21,7 @@ of 6.6 measured here), so llama.cpp runs with OMP_WAIT_POLICY=passive unless --o
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import random
@@ -42,6 +43,9 @@ class LlamaCpp:
     def __init__(self, path: str, threads: int, n_ctx: int):
         import llama_cpp as L
         self.L = L
+        # Its per-tensor load messages would bury the results.
+        self._quiet = L.llama_log_callback(lambda level, text, data: None)
+        L.llama_log_set(self._quiet, ctypes.c_void_p())
         L.llama_backend_init()
         mp = L.llama_model_default_params()
         self.model = L.llama_model_load_from_file(path.encode(), mp)

@@ -121,7 +121,7 @@ json read_json_file(const std::filesystem::path& path) {
   if (!in) throw Error(path.string() + ": cannot open");
   try {
     return json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(path.string() + ": invalid JSON: " + e.what());
   }
 }

@@ -41,6 +41,7 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
 
   const double inv_t = 1.0 / params_.temperature;
   const float top = *std::max_element(logits.begin(), logits.end());
+  auto weight = [&](int32_t id) { return std::exp((logits[static_cast<size_t>(id)] - top) * inv_t); };
   candidates_.clear();
   for (int64_t i = 0; i < vocab; ++i)
     if ((logits[static_cast<size_t>(i)] - top) * inv_t > kNegligibleLogProb) candidates_.push_back(static_cast<int32_t>(i));
@@ -49,27 +50,29 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
     std::nth_element(candidates_.begin(), candidates_.begin() + params_.top_k, candidates_.end(), by_logit);
     candidates_.resize(static_cast<size_t>(params_.top_k));
   }
-  std::sort(candidates_.begin(), candidates_.end(), by_logit);
-
-  size_t keep = candidates_.size();
-  probs_.resize(keep);
-  double total = 0;
-  for (size_t i = 0; i < keep; ++i) {
-    probs_[i] = static_cast<float>(std::exp((logits[candidates_[i]] - top) * inv_t));
-    total += probs_[i];
+  double total = 0;  // top-p's mass is counted before min-p drops anything
+  for (int32_t id : candidates_) total += weight(id);
+  if (params_.min_p > 0) {  // drop tokens less likely than min_p × the most likely (weight 1)
+    std::erase_if(candidates_, [&](int32_t id) { return weight(id) < params_.min_p; });
   }
-  if (params_.top_p < 1.0) {  // smallest prefix whose mass reaches top_p
+  size_t keep = candidates_.size();
+  if (params_.top_p < 1.0) {
+    // Smallest most-likely-first prefix whose mass reaches top_p. Sorting a
+    // growing head instead of all candidates: a trained model's mass sits in
+    // a few dozen tokens, and the vocabulary has 200k.
+    const double target = params_.top_p * total;
     double mass = 0;
     size_t cut = 0;
-    while (cut < keep && mass < params_.top_p * total) mass += probs_[cut++];
+    for (size_t chunk = 64; cut < keep && mass < target; chunk *= 2) {
+      const size_t head = std::min(keep, cut + chunk);
+      std::partial_sort(candidates_.begin() + static_cast<std::ptrdiff_t>(cut),
+                        candidates_.begin() + static_cast<std::ptrdiff_t>(head), candidates_.end(), by_logit);
+      while (cut < head && mass < target) mass += weight(candidates_[cut++]);
+    }
     keep = std::max<size_t>(1, cut);
   }
-  if (params_.min_p > 0) {  // drop tokens less likely than min_p × the most likely
-    const float floor = static_cast<float>(params_.min_p) * probs_[0];
-    size_t cut = 1;
-    while (cut < keep && probs_[cut] >= floor) ++cut;
-    keep = cut;
-  }
+  probs_.resize(keep);
+  for (size_t i = 0; i < keep; ++i) probs_[i] = static_cast<float>(weight(candidates_[i]));
 
   double kept_mass = 0;
   for (size_t i = 0; i < keep; ++i) kept_mass += probs_[i];

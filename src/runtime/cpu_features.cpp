@@ -1,5 +1,10 @@
 #include "runtime/cpu_features.h"
 
+#include <cstdint>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -11,13 +16,29 @@ namespace {
 CpuFeatures detect() {
   CpuFeatures f;
 #if defined(__x86_64__)
-  __builtin_cpu_init();
-  f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  f.avx512_vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
-  f.avx512_bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
-  f.avx_vnni = f.avx2 && __builtin_cpu_supports("avxvnni");
+  // cpuid and xgetbv directly: GCC and Clang disagree on the feature names
+  // __builtin_cpu_supports accepts, and a feature counts only when the OS
+  // saves its registers on a context switch.
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12), f16c = c & (1u << 29);
+  uint64_t xcr0 = 0;
+  if (osxsave) {
+    uint32_t lo = 0, hi = 0;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    xcr0 = (uint64_t{hi} << 32) | lo;
+  }
+  const bool ymm_saved = (xcr0 & 0x6) == 0x6, zmm_saved = (xcr0 & 0xe6) == 0xe6;
+  unsigned b7 = 0, c7 = 0, a71 = 0;
+  if (__get_cpuid_count(7, 0, &a, &b7, &c7, &d)) {
+    unsigned unused_b = 0, unused_c = 0;
+    __get_cpuid_count(7, 1, &a71, &unused_b, &unused_c, &d);
+  }
+  f.avx2 = ymm_saved && avx && fma && f16c && (b7 & (1u << 5));
+  f.avx512 = f.avx2 && zmm_saved && (b7 & (1u << 16)) && (b7 & (1u << 17)) && (b7 & (1u << 30)) && (b7 & (1u << 31));
+  f.avx512_vnni = f.avx512 && (c7 & (1u << 11));
+  f.avx512_bf16 = f.avx512 && (a71 & (1u << 5));
+  f.avx_vnni = f.avx2 && (a71 & (1u << 4));
 #elif defined(__aarch64__)
   f.neon = true;
 #if defined(__linux__)

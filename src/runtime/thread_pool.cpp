@@ -18,6 +18,15 @@ namespace {
 // gap between two kernels of one forward pass, short enough not to burn a
 // core while a user reads the answer.
 constexpr auto kSpinDuration = std::chrono::milliseconds(2);
+// Pauses before a waiting thread starts yielding its core (a few microseconds).
+constexpr int kPauseSpins = 2000;
+
+// One step of a busy wait: pause while the core is ours, yield once the wait
+// is long so that an oversubscribed machine runs the thread we wait for.
+void wait_step(int spins) {
+  if (spins < kPauseSpins) MOBILELLM_PAUSE();
+  else std::this_thread::yield();
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -38,7 +47,13 @@ void ThreadPool::work_on_current_job(int thread) {
   for (;;) {
     int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
     if (task >= job_tasks_) break;
-    (*job_)(task, thread);
+    try {
+      (*job_)(task, thread);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!failure_) failure_ = std::current_exception();
+      next_task_.store(job_tasks_, std::memory_order_relaxed);  // skip the rest
+    }
   }
 }
 
@@ -48,8 +63,8 @@ void ThreadPool::worker_loop(int thread) {
     auto spin_until = std::chrono::steady_clock::now() + kSpinDuration;
     int spins = 0;
     while (generation_.load(std::memory_order_acquire) == seen) {
-      MOBILELLM_PAUSE();
-      if (++spins % 1024 == 0 && std::chrono::steady_clock::now() > spin_until) {
+      wait_step(++spins);
+      if (spins % 1024 == 0 && std::chrono::steady_clock::now() > spin_until) {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
       }
@@ -57,7 +72,12 @@ void ThreadPool::worker_loop(int thread) {
     seen = generation_.load(std::memory_order_acquire);
     if (stopping_) return;
     work_on_current_job(thread);
-    busy_workers_.fetch_sub(1, std::memory_order_acq_rel);
+    if (busy_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // The caller may be asleep in run(): taking the mutex orders this
+      // wake-up after its check of busy_workers_.
+      { std::lock_guard<std::mutex> lock(mutex_); }
+      done_.notify_one();
+    }
   }
 }
 
@@ -77,8 +97,21 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t, int)>& f
   }
   wake_.notify_all();
   work_on_current_job(0);
-  while (busy_workers_.load(std::memory_order_acquire) != 0) MOBILELLM_PAUSE();
+  for (int spins = 0; busy_workers_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < 4 * kPauseSpins) {
+      wait_step(spins);
+      continue;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return busy_workers_.load(std::memory_order_acquire) == 0; });
+  }
   job_ = nullptr;
+  std::exception_ptr failure;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::swap(failure, failure_);
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 void ThreadPool::split(int64_t n, int64_t align, const std::function<void(int64_t, int64_t, int)>& fn) {

@@ -1,10 +1,13 @@
 #pragma once
 // A persistent pool of worker threads, passed around as a context object.
-// Workers spin briefly between jobs (generation issues hundreds of small jobs
-// per token, and waking a sleeping thread costs more than the job), then sleep.
+// Waiting threads spin briefly (generation issues hundreds of small jobs per
+// token, and waking a sleeping thread costs more than the job), then yield,
+// then sleep, so that a machine with more runnable threads than cores still
+// runs the thread being waited for.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -23,7 +26,9 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   // Calls fn(task, thread) for every task in [0, n_tasks), spread over the
-  // threads; returns when all are done. thread is in [0, size()).
+  // threads; returns when all are done. thread is in [0, size()). If a task
+  // throws, the tasks not yet started are skipped and the first exception is
+  // rethrown here once every thread has left the job.
   void run(int64_t n_tasks, const std::function<void(int64_t task, int thread)>& fn);
 
   // Splits [0, n) into one contiguous range per thread, each a multiple of
@@ -42,8 +47,10 @@ class ThreadPool {
   std::atomic<int> busy_workers_{0};
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
+  std::exception_ptr failure_;  // first exception of the current job, under mutex_
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;  // workers wait here for the next job
+  std::condition_variable done_;  // the caller waits here for the last worker
 };
 
 int default_thread_count();

@@ -11,7 +11,7 @@ using nlohmann::json;
 json parse_json_file(const std::filesystem::path& path) {
   try {
     return json::parse(read_file(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(path.string() + ": not valid JSON: " + e.what());
   }
 }

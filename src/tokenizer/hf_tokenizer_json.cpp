@@ -84,7 +84,7 @@ TokenizerData load_hf_tokenizer_json(const std::filesystem::path& path) {
   json root;
   try {
     root = json::parse(read_file(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(path.string() + ": not valid JSON: " + e.what());
   }
   TokenizerData data;

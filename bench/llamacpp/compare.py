@@ -137,7 +137,8 @@ def main() -> None:
         d_ours, d_theirs = m["decode_tokens_per_s"], t["decode_tokens_per_s"]
         print(f"{label:>10} {'decode':>8} {d_ours:11.2f} {d_theirs:16.2f} {d_ours / d_theirs:11.2f}x")
     print(f"\nours: {mine['threads']} threads, kernels {mine['kernels']}, bandwidth {mine['bandwidth_gb_s']:.2f} GB/s, "
-          f"peak RSS {mine['peak_rss_mb']:.0f} MB; llama.cpp: {args.threads} threads, Q4_0, f16 KV, flash attention, "
+          f"peak RSS {mine['peak_rss_mb']:.0f} MB; llama.cpp: {args.threads} threads, {Path(args.gguf).name}, f16 KV, "
+          f"flash attention, "
           f"OMP_WAIT_POLICY={args.omp_wait}")
 
 

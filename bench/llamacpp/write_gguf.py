@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Our Hugging Face checkpoint as a llama.cpp GGUF of the same shape and weights, Q4_0.
+"""Our Hugging Face checkpoint as a llama.cpp GGUF of the same shape and weights, Q4_0 or BF16.
 
-    .venv/bin/python bench/llamacpp/write_gguf.py CHECKPOINT_DIR OUT.gguf [--threads N]
+    .venv/bin/python bench/llamacpp/write_gguf.py CHECKPOINT_DIR OUT.gguf [--type q4_0|bf16] [--threads N]
 
 llama.cpp has no MobileLLM-Pro architecture. The model is written as its `llama` architecture
 with the same shape (30 layers, hidden 1280, 20 query / 4 KV heads of 64, SwiGLU 6144, vocab
@@ -10,9 +10,10 @@ same weights. What `llama` cannot express: the sliding-window layers (every llam
 global), qk-norm and the no-RoPE layers; this is a speed comparison, not a numerical one. The
 vocabulary is a placeholder (token ids are fed directly).
 
-The tensors are written as F16, then quantized by llama.cpp's own quantizer to Q4_0 with
-`pure` set, so that every matrix including the tied embedding / output is Q4_0 (by default
-llama.cpp would make the output matrix Q6_K, which reads more bytes per token).
+The tensors are written as F16, then converted by llama.cpp's own quantizer to Q4_0 (or BF16,
+to compare with our float path) with `pure` set, so that every matrix including the tied
+embedding / output has that type (by default llama.cpp would make a Q4_0 model's output matrix
+Q6_K, which reads more bytes per token).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("checkpoint", type=Path)
     ap.add_argument("out", type=Path)
+    ap.add_argument("--type", choices=["q4_0", "bf16"], default="q4_0")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     args = ap.parse_args()
 
@@ -85,14 +87,14 @@ def main() -> None:
     t1 = time.time()
 
     params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0
+    params.ftype = {"q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0, "bf16": llama_cpp.LLAMA_FTYPE_MOSTLY_BF16}[args.type]
     params.nthread = args.threads
     params.pure = True
     rc = llama_cpp.llama_model_quantize(str(f16).encode(), str(args.out).encode(), params)
     if rc != 0:
         raise SystemExit(f"llama_model_quantize failed ({rc})")
     f16.unlink()
-    print(f"wrote {args.out}: llama architecture, Q4_0 (pure), {args.out.stat().st_size / 1e6:.1f} MB "
+    print(f"wrote {args.out}: llama architecture, {args.type.upper()} (pure), {args.out.stat().st_size / 1e6:.1f} MB "
           f"(F16 write {t1 - t0:.0f} s, quantize {time.time() - t1:.0f} s)")
 
 

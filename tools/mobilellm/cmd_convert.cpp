@@ -1,4 +1,6 @@
 // `mobilellm convert`: a Hugging Face checkpoint → one model file.
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "cli_common.h"
@@ -9,10 +11,20 @@
 namespace mobilellm::cli {
 namespace {
 
-// One line on stderr, redrawn in place: bar, percent, elapsed time, tensor.
+// On a terminal, one line on stderr redrawn in place: bar, percent, elapsed
+// time, tensor. Into a log, a plain line at every tenth, so logs stay short.
 void draw_progress(uint64_t done, uint64_t total, const std::string& tensor, double seconds) {
   constexpr int kWidth = 30;
   const double f = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+  static const bool terminal = isatty(STDERR_FILENO);
+  if (!terminal) {
+    static int logged_tenths = -1;
+    const int tenths = static_cast<int>(f * 10);
+    if (tenths == logged_tenths) return;
+    logged_tenths = tenths;
+    std::fprintf(stderr, "%3d%% %5.1f s  %s\n", tenths * 10, seconds, tensor.c_str());
+    return;
+  }
   const int filled = static_cast<int>(f * kWidth);
   std::string bar(static_cast<size_t>(filled), '=');
   if (filled < kWidth) bar += '>' + std::string(static_cast<size_t>(kWidth - filled - 1), ' ');
@@ -47,7 +59,7 @@ void add_convert_command(CLI::App& app) {
       draw_progress(done, total, tensor, timer.seconds());
     };
     const convert::ConvertReport r = convert::convert_checkpoint(o);
-    std::fprintf(stderr, "\n");
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
     for (const auto& name : r.unknown_tensors)
       std::fprintf(stderr, "warning: tensor \"%s\" is not part of the model; it was left out\n", name.c_str());
     if (r.learned_scales_used)

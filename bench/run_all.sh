@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Every measurement in BENCHMARKS.md, one after another (never two at once),
+# each printed with its command. Run it on a quiet machine:
+#   bench/run_all.sh [OUT_DIR]        (default: bench-results/)
+# Needs: scripts/quickstart.sh (build/, .venv, models/random-pro) and
+# bench/llamacpp/setup.sh (llama-cpp-python + gguf in .venv). Writes the
+# converted model and the GGUF files into OUT_DIR once and reuses them.
+# Takes about 45 minutes on the 2-core development machine.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${1:-bench-results}
+mkdir -p "$out"
+bin=build/bin/mobilellm
+py=.venv/bin/python
+ckpt=models/random-pro
+threads=2
+
+step() {  # step NAME COMMAND...: runs and logs one measurement
+  local name=$1
+  shift
+  {
+    echo "=== $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "\$ $*"
+    "$@"
+  } 2>&1 | tee "$out/$name.txt"
+}
+
+[ -f "$out/pro.q4g32" ] || step convert /usr/bin/time -f "convert wall %e s, max RSS %M KB" \
+  "$bin" convert -m "$ckpt" -o "$out/pro.q4g32" --scheme q4g32 -t "$threads"
+[ -f "$out/pro.q4_0.gguf" ] || "$py" bench/llamacpp/write_gguf.py "$ckpt" "$out/pro.q4_0.gguf" --type q4_0
+[ -f "$out/pro.bf16.gguf" ] || "$py" bench/llamacpp/write_gguf.py "$ckpt" "$out/pro.bf16.gguf" --type bf16
+
+step membw build/bin/membw "$threads" 1024
+step float_vs_llamacpp "$py" bench/llamacpp/compare.py --ours "$ckpt" --gguf "$out/pro.bf16.gguf" \
+  --threads "$threads" --prompt 512 --gen 32
+step q4_vs_llamacpp "$py" bench/llamacpp/compare.py --ours "$out/pro.q4g32" --gguf "$out/pro.q4_0.gguf" \
+  --threads "$threads" --prompt 2048,8192 --gen 64
+step q4_long "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt 8192,32768 --gen 16
+step q4_long_all_global "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt 8192,32768 --gen 16 --all-global
+step q4_131k /usr/bin/time -f "max RSS %M KB" \
+  "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt "" --synthetic-depth 131056 --gen 16
+step tokenizer "$py" bench/tokenizer/compare_tiktoken.py --bench build/bin/tokenizer_bench
+step server_load env MOBILELLM_LOAD_REPORT="$out/server_load.json" "$py" -m pytest -q -s tests/server/test_load.py \
+  --mobilellm "$bin" --model build/tests/server/tiny

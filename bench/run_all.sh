@@ -29,6 +29,7 @@ step() {  # step NAME COMMAND...: runs and logs one measurement
 [ -f "$out/pro.q4g32" ] || step convert /usr/bin/time -f "convert wall %e s, max RSS %M KB" \
   "$bin" convert -m "$ckpt" -o "$out/pro.q4g32" --scheme q4g32 -t "$threads"
 [ -f "$out/pro.q4_0.gguf" ] || "$py" bench/llamacpp/write_gguf.py "$ckpt" "$out/pro.q4_0.gguf" --type q4_0
+[ -d "$out/tiny" ] || "$bin" make-random -o "$out/tiny" --preset tiny --tokenizer ../shared/data/llama4-tokenizer
 [ -f "$out/pro.bf16.gguf" ] || "$py" bench/llamacpp/write_gguf.py "$ckpt" "$out/pro.bf16.gguf" --type bf16
 
 step membw build/bin/membw "$threads" 1024
@@ -38,8 +39,9 @@ step q4_vs_llamacpp "$py" bench/llamacpp/compare.py --ours "$out/pro.q4g32" --gg
   --threads "$threads" --prompt 2048,8192 --gen 64
 step q4_long "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt 8192,32768 --gen 16
 step q4_long_all_global "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt 8192,32768 --gen 16 --all-global
+step q4_kv_sizes "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt "" --synthetic-depth 2048,4096,8192 --gen 16
 step q4_131k /usr/bin/time -f "max RSS %M KB" \
   "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt "" --synthetic-depth 131056 --gen 16
 step tokenizer "$py" bench/tokenizer/compare_tiktoken.py --bench build/bin/tokenizer_bench
 step server_load env MOBILELLM_LOAD_REPORT="$out/server_load.json" "$py" -m pytest -q -s tests/server/test_load.py \
-  --mobilellm "$bin" --model build/tests/server/tiny
+  --mobilellm "$bin" --model "$out/tiny"

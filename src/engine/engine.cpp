@@ -1,10 +1,7 @@
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <fstream>
 
 #include "engine/engine_impl.h"
+#include "engine/model_assets.h"
 #include "engine/session_impl.h"
 #include "runtime/error.h"
 
@@ -19,48 +16,12 @@ const char* finish_reason_name(FinishReason reason) {
   return "?";
 }
 
-namespace {
-
-// The tokenizer given, else the checkpoint's: a directory's files, or the
-// files a converted model file carries, which Tokenizer::load reads from a
-// scratch directory.
-Tokenizer load_tokenizer(const model::Model& model, const std::filesystem::path& given) {
-  if (!given.empty()) return Tokenizer::load(given);
-  const format::ModelFile* file = model.file();
-  if (!file) return Tokenizer::load(model.path());
-  if (file->index().blobs.empty())
-    throw Error(model.path().string() + " carries no tokenizer files: pass the tokenizer's path");
-  static std::atomic<int> counter{0};
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("mobilellm-tokenizer-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(dir);
-  struct Cleanup {
-    std::filesystem::path dir;
-    ~Cleanup() {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
-    }
-  } cleanup{dir};
-  for (const auto& blob : file->index().blobs) {
-    const std::filesystem::path name(blob.name);
-    if (name.has_parent_path() || name.filename() != name || blob.name == ".." || blob.name == ".")
-      throw Error(model.path().string() + ": tokenizer file name \"" + blob.name + "\" is not a plain file name");
-    std::ofstream out(dir / name, std::ios::binary);
-    const std::string bytes = file->blob(blob);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw Error((dir / name).string() + ": cannot write");
-  }
-  return Tokenizer::load(dir);
-}
-
-}  // namespace
-
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
   auto model = model::Model::load(options.model);
-  Tokenizer tokenizer = load_tokenizer(*model, options.tokenizer);
+  Tokenizer tokenizer = load_model_tokenizer(*model, options.tokenizer);
   const auto& c = model->config();
   if (tokenizer.vocab_size() > c.vocab_size)
     throw Error("the tokenizer has " + std::to_string(tokenizer.vocab_size()) + " ids but the model only " +
@@ -75,12 +36,7 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
   info.vocab_size = c.vocab_size;
   info.max_context = c.max_position_embeddings;
   info.parameters = c.parameter_count();
-  if (const format::ModelFile* file = impl->model->file()) {
-    const auto& source = file->index().source;  // written by `mobilellm convert`
-    info.random_weights = source.is_object() && source.value("random_weights", false);
-  } else {
-    info.random_weights = std::filesystem::exists(dir / "random_weights.txt");
-  }
+  info.random_weights = model_has_random_weights(*impl->model);
 
   const auto& g = impl->model->generation_defaults();
   GenerateRequest& d = impl->defaults;

@@ -25,7 +25,10 @@ using Observer = std::function<void(int64_t layer, const char* name, const float
 
 class Forward {
  public:
-  Forward(const Model& model, ThreadPool& pool, int64_t max_batch = 256);
+  // Prompt tokens per pass of the weights (llama.cpp's n_ubatch).
+  static constexpr int64_t kDefaultBatch = 256;
+
+  Forward(const Model& model, ThreadPool& pool, int64_t max_batch = kDefaultBatch);
 
   // Runs `tokens` at positions cache.size()… and appends them to the cache.
   // logits: LogitsFor::kLast → [vocab] for the last token; kAll → [n][vocab].

@@ -41,38 +41,47 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
 
   const double inv_t = 1.0 / params_.temperature;
   const float top = *std::max_element(logits.begin(), logits.end());
-  auto weight = [&](int32_t id) { return std::exp((logits[static_cast<size_t>(id)] - top) * inv_t); };
+  // Log-weight below the top token, in [0, 40): also the top-p bucket key.
+  auto depth = [&](int32_t id) { return (top - logits[static_cast<size_t>(id)]) * inv_t; };
   candidates_.clear();
   for (int64_t i = 0; i < vocab; ++i)
-    if ((logits[static_cast<size_t>(i)] - top) * inv_t > kNegligibleLogProb) candidates_.push_back(static_cast<int32_t>(i));
+    if (depth(static_cast<int32_t>(i)) < -kNegligibleLogProb) candidates_.push_back(static_cast<int32_t>(i));
   auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
   if (params_.top_k > 0 && candidates_.size() > static_cast<size_t>(params_.top_k)) {
     std::nth_element(candidates_.begin(), candidates_.begin() + params_.top_k, candidates_.end(), by_logit);
     candidates_.resize(static_cast<size_t>(params_.top_k));
   }
+  weights_.resize(static_cast<size_t>(vocab));
   double total = 0;  // top-p's mass is counted before min-p drops anything
-  for (int32_t id : candidates_) total += weight(id);
+  for (int32_t id : candidates_) total += weights_[id] = static_cast<float>(std::exp(-depth(id)));
   if (params_.min_p > 0) {  // drop tokens less likely than min_p × the most likely (weight 1)
-    std::erase_if(candidates_, [&](int32_t id) { return weight(id) < params_.min_p; });
+    std::erase_if(candidates_, [&](int32_t id) { return weights_[id] < params_.min_p; });
   }
   size_t keep = candidates_.size();
   if (params_.top_p < 1.0) {
-    // Smallest most-likely-first prefix whose mass reaches top_p. Sorting a
-    // growing head instead of all candidates: a trained model's mass sits in
-    // a few dozen tokens, and the vocabulary has 200k.
+    // The smallest most-likely-first prefix whose mass reaches top_p, without
+    // sorting 200k near-equal candidates (a random model's flat logits): mass
+    // per bucket of log-weight finds the bucket where the prefix ends, and
+    // only that bucket is sorted.
+    constexpr int kBuckets = 4096;
+    auto bucket = [&](int32_t id) {
+      return std::min(kBuckets - 1, static_cast<int>(depth(id) * (kBuckets / -kNegligibleLogProb)));
+    };
+    bucket_mass_.assign(kBuckets, 0.0);
+    for (int32_t id : candidates_) bucket_mass_[static_cast<size_t>(bucket(id))] += weights_[id];
     const double target = params_.top_p * total;
     double mass = 0;
-    size_t cut = 0;
-    for (size_t chunk = 64; cut < keep && mass < target; chunk *= 2) {
-      const size_t head = std::min(keep, cut + chunk);
-      std::partial_sort(candidates_.begin() + static_cast<std::ptrdiff_t>(cut),
-                        candidates_.begin() + static_cast<std::ptrdiff_t>(head), candidates_.end(), by_logit);
-      while (cut < head && mass < target) mass += weight(candidates_[cut++]);
-    }
+    int last = 0;
+    while (last < kBuckets && mass + bucket_mass_[static_cast<size_t>(last)] < target) mass += bucket_mass_[static_cast<size_t>(last++)];
+    const auto before = std::partition(candidates_.begin(), candidates_.end(), [&](int32_t id) { return bucket(id) < last; });
+    const auto end = std::partition(before, candidates_.end(), [&](int32_t id) { return bucket(id) == last; });
+    std::sort(before, end, by_logit);
+    size_t cut = static_cast<size_t>(before - candidates_.begin());
+    while (cut < static_cast<size_t>(end - candidates_.begin()) && mass < target) mass += weights_[candidates_[cut++]];
     keep = std::max<size_t>(1, cut);
   }
   probs_.resize(keep);
-  for (size_t i = 0; i < keep; ++i) probs_[i] = static_cast<float>(weight(candidates_[i]));
+  for (size_t i = 0; i < keep; ++i) probs_[i] = weights_[candidates_[i]];
 
   double kept_mass = 0;
   for (size_t i = 0; i < keep; ++i) kept_mass += probs_[i];

@@ -31,6 +31,8 @@ class Sampler {
   SamplingParams params_;
   std::mt19937_64 rng_;
   std::vector<int32_t> candidates_;
+  std::vector<float> weights_;       // by token id: exp((logit − max) / T) of the candidates
+  std::vector<double> bucket_mass_;  // top-p: mass per bucket of log-weight
   std::vector<float> probs_;
 };
 

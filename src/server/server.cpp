@@ -158,7 +158,7 @@ void Server::start() {
   while (!impl_->http.is_running() && !impl_->listening_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-void Server::load() {
+ModelInfo Server::load() {
   ServerState& state = impl_->state;
   auto engine = Engine::load(state.options.engine);
   const int64_t max = engine->info().max_context;
@@ -169,8 +169,10 @@ void Server::load() {
   state.vocab = std::make_unique<SortedVocab>(engine->tokenizer());
   state.model_name = state.options.served_name.empty() ? engine->info().name : state.options.served_name;
   state.created = static_cast<int64_t>(std::time(nullptr));
+  const ModelInfo info = engine->info();
   state.engine = std::move(engine);
   state.ready = true;
+  return info;
 }
 
 void Server::wait() {

@@ -33,8 +33,8 @@ class Server {
   // Starts answering in the background; until load() finishes, every
   // endpoint but /health answers 503.
   void start();
-  // Loads the model; throws Error when it cannot.
-  void load();
+  // Loads the model and returns what it is; throws Error when it cannot.
+  ModelInfo load();
   // Blocks until stop().
   void wait();
   void stop();  // from any thread

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <random>
 
 #include "model/sampler.h"
 #include "runtime/error.h"
@@ -78,6 +80,48 @@ TEST(Sampler, SameSeedSameTokensAndDistributionIsSoftmax) {
     double expected = std::exp(logits()[id]) / z;
     EXPECT_NEAR(counts[id] / double(n), expected, 0.015) << id;
   }
+}
+
+// Top-p over a large, nearly flat vocabulary (a random model's logits): every
+// sampled token lies inside the nucleus that a plain full sort finds, and the
+// nucleus's least likely tenth and hundredth are reached, so it was not cut
+// short either.
+TEST(Sampler, TopPOnAFlatVocabularyKeepsExactlyTheNucleus) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  std::vector<float> base(50000);
+  for (float& v : base) v = uniform(rng);
+  SamplingParams p;
+  p.temperature = 0.7;
+  p.top_p = 0.5;
+  p.seed = 9;
+
+  std::vector<int32_t> order(base.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return base[a] > base[b] || (base[a] == base[b] && a < b); });
+  const float top = base[order[0]];
+  double total = 0;
+  for (float v : base) total += std::exp((v - top) / p.temperature);
+  std::vector<int> rank(base.size(), -1);
+  double mass = 0;
+  size_t nucleus = 0;
+  while (mass < p.top_p * total) {
+    rank[order[nucleus]] = static_cast<int>(nucleus);
+    mass += std::exp((base[order[nucleus]] - top) / p.temperature);
+    ++nucleus;
+  }
+
+  Sampler s(p);
+  int in_last_tenth = 0, in_last_percent = 0;
+  for (int i = 0; i < 1500; ++i) {
+    auto l = base;
+    const int32_t t = s.sample(l, {});
+    ASSERT_GE(rank[t], 0) << "token " << t << " is outside the nucleus of " << nucleus;
+    in_last_tenth += rank[t] >= static_cast<int>(nucleus * 9 / 10);
+    in_last_percent += rank[t] >= static_cast<int>(nucleus * 99 / 100);
+  }
+  EXPECT_GT(in_last_tenth, 50);
+  EXPECT_GT(in_last_percent, 0);
 }
 
 TEST(Sampler, RejectsOutOfRangeParameters) {

@@ -1,9 +1,9 @@
 #include "cli_common.h"
 
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/model_assets.h"
 #include "runtime/error.h"
 #include "runtime/thread_pool.h"
 
@@ -37,19 +37,14 @@ int resolve_threads(int requested) {
 }
 
 void warn_if_random(const model::Model& model) {
-  std::ifstream in(model.path() / "random_weights.txt");
-  if (in) std::fprintf(stderr, "note: %s holds RANDOM weights (made by `mobilellm make-random`): output is meaningless text\n",
-                       model.path().string().c_str());
+  if (model_has_random_weights(model))
+    std::fprintf(stderr, "note: %s holds RANDOM weights (made by `mobilellm make-random`): output is meaningless text\n",
+                 model.path().string().c_str());
 }
 
 std::optional<Tokenizer> load_tokenizer_for(const model::Model& model, const std::string& path, bool required) {
-  if (!path.empty()) return Tokenizer::load(path);
-  const auto& dir = model.path();
-  for (const char* name : {"tokenizer.json", "tokenizer.model"})
-    if (std::filesystem::exists(dir / name)) return Tokenizer::load(dir);
-  if (required)
-    throw Error(dir.string() + " has no tokenizer.json or tokenizer.model: pass --tokenizer PATH");
-  return std::nullopt;
+  if (path.empty() && !required && !model_has_tokenizer(model)) return std::nullopt;
+  return load_model_tokenizer(model, path);
 }
 
 }  // namespace mobilellm::cli

@@ -165,6 +165,7 @@ void add_bench_command(CLI::App& app) {
   struct Options {
     std::string model, prompt = "512,2048,8192", synthetic;
     int64_t gen = 128;
+    int64_t batch = model::Forward::kDefaultBatch;
     int threads = 0;
     bool all_global = false, json = false;
   };
@@ -174,6 +175,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
   cmd->add_option("--prompt", opts->prompt, "Prompt lengths to prefill, each followed by --gen decode steps");
   cmd->add_option("--gen", opts->gen, "Decode steps per measurement")->check(CLI::PositiveNumber);
+  cmd->add_option("-b,--batch", opts->batch, "Prompt tokens per forward pass in prefill")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--synthetic-depth", opts->synthetic,
                   "Context depths to reach by writing random keys/values into the cache (no prefill; flagged)");
   cmd->add_flag("--all-global", opts->all_global, "Run every layer as a global (full-attention) layer");
@@ -196,7 +200,7 @@ void add_bench_command(CLI::App& app) {
     for (int64_t p : prompts) max_depth = std::max(max_depth, p);
     for (int64_t d : synthetic) max_depth = std::max(max_depth, d);
     const int64_t context = std::min(c.max_position_embeddings, max_depth + opts->gen);
-    model::Forward forward(*model, pool);
+    model::Forward forward(*model, pool, opts->batch);
     std::vector<float> logits(static_cast<size_t>(c.vocab_size));
 
     auto decode = [&](model::KvCache& cache, Row& row) {
@@ -247,6 +251,7 @@ void add_bench_command(CLI::App& app) {
       json out = {{"model", opts->model},
                   {"scheme", scheme},
                   {"threads", pool.size()},
+                  {"batch", opts->batch},
                   {"kernels", kernels::isa_name(quant::quant_kernels().isa)},
                   {"all_global", opts->all_global},
                   {"load_seconds", load_s},
@@ -267,7 +272,8 @@ void add_bench_command(CLI::App& app) {
     }
     std::printf("model      %s (%s%s)\n", opts->model.c_str(), scheme.c_str(),
                 opts->all_global ? ", every layer global" : "");
-    std::printf("threads    %d, kernels %s\n", pool.size(), kernels::isa_name(quant::quant_kernels().isa));
+    std::printf("threads    %d, kernels %s, prefill batch %lld\n", pool.size(),
+                kernels::isa_name(quant::quant_kernels().isa), static_cast<long long>(opts->batch));
     std::printf("load       %.3f s\n", load_s);
     std::printf("bandwidth  %.2f GB/s (reading the weights a decode step reads, in place, best of 5)\n", bandwidth);
     std::printf("weights    %.1f MB read per decoded token\n", weights / 1e6);

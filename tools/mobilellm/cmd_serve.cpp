@@ -48,13 +48,17 @@ void add_serve_command(CLI::App& app) {
       srv.stop();
     });
     std::fprintf(stderr, "mobilellm serve: listening on http://%s:%d, loading %s\n", opts->host.c_str(), port, model->c_str());
+    ModelInfo info;
     try {
-      srv.load();
+      info = srv.load();
     } catch (...) {
       kill(getpid(), SIGTERM);  // wakes the stopper
       stopper.join();
       throw;
     }
+    if (info.random_weights)
+      std::fprintf(stderr, "note: %s holds RANDOM weights (made by `mobilellm make-random`): answers are meaningless text\n",
+                   model->c_str());
     std::fprintf(stderr, "mobilellm serve: ready (%d slots); Ctrl-C stops\n", opts->parallel);
     srv.wait();
     kill(getpid(), SIGTERM);

@@ -1,5 +1,6 @@
 #include "model/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -135,6 +136,15 @@ const char* attention_kind_name(AttentionKind kind) {
     case AttentionKind::kChunked: return "chunked_attention";
   }
   return "?";
+}
+
+int64_t first_visible_position(const ModelConfig& c, AttentionKind kind, int64_t p) {
+  switch (kind) {
+    case AttentionKind::kFull: return 0;
+    case AttentionKind::kSliding: return std::max<int64_t>(0, p - c.sliding_window + 1);
+    case AttentionKind::kChunked: return p / c.attention_chunk_size * c.attention_chunk_size;
+  }
+  return 0;
 }
 
 int64_t ModelConfig::parameter_count() const {

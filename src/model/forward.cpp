@@ -148,14 +148,7 @@ void Forward::attention(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   const AttentionKind kind = store.kind;
 
   // Keys visible to the query at position p are the positions [first_visible(p), p].
-  auto first_visible = [&](int64_t p) -> int64_t {
-    switch (kind) {
-      case AttentionKind::kFull: return 0;
-      case AttentionKind::kSliding: return std::max<int64_t>(0, p - c_.sliding_window + 1);
-      case AttentionKind::kChunked: return p / c_.attention_chunk_size * c_.attention_chunk_size;
-    }
-    return 0;
-  };
+  auto first_visible = [&](int64_t p) { return first_visible_position(c_, kind, p); };
 
   // Lay the visible keys out contiguously in position order: `keys`/`values`
   // hold positions [base, p0 + n). Full layers are already in that order;

@@ -39,14 +39,7 @@ void Forward::attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   const int64_t kv_dim = c_.kv_dim(), hd = c_.head_dim, heads = c_.num_kv_heads;
   const int64_t group = c_.num_heads / heads;
   const AttentionKind kind = store.kind;
-  auto first_visible = [&](int64_t p) -> int64_t {
-    switch (kind) {
-      case AttentionKind::kFull: return 0;
-      case AttentionKind::kSliding: return std::max<int64_t>(0, p - c_.sliding_window + 1);
-      case AttentionKind::kChunked: return p / c_.attention_chunk_size * c_.attention_chunk_size;
-    }
-    return 0;
-  };
+  auto first_visible = [&](int64_t p) { return first_visible_position(c_, kind, p); };
 
   // Quantize the new keys and values into the cache, and find the rows that
   // hold the keys visible to position p: rows [first_visible(p) − base, p − base]

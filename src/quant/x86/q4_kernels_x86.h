@@ -26,6 +26,10 @@ namespace {
 // every tile of the thread's range streams past it once.
 constexpr int64_t kKBlockBytes = 128 * 1024;
 constexpr int kTokenBlock = 4;
+// Decode (one token) streams each thread's tiles once, front to back; the
+// next kilobyte is requested ahead of use so the stream never waits on
+// the hardware prefetcher's ramp-up at a tile or matrix boundary.
+constexpr int64_t kDecodePrefetchBytes = 1024;
 
 inline __m256i broadcast4(const int8_t* p) {
   int32_t v;
@@ -75,6 +79,9 @@ inline void tile_block(Panel panel, const Q4Matrix& w, int64_t tile, int64_t g0,
   const int8_t* a = panel.q;
   const int32_t* terms = panel.terms;
   for (int64_t g = 0; g < n; ++g, block += block_bytes, a += T * 32, terms += T) {
+    if constexpr (T == 1)
+      for (int64_t line = 0; line < block_bytes; line += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(block + kDecodePrefetchBytes + line), _MM_HINT_T0);
     __m256i wq[8];
     for (int c = 0; c < 4; ++c) {
       const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32 * c));

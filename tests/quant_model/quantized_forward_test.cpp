@@ -49,6 +49,15 @@ struct Models {
   std::shared_ptr<const Model> q4, original, dequantized;
 };
 
+// Removes a directory when the test process ends (mappings of its files stay valid until then).
+struct RemoveAtExit {
+  fs::path dir;
+  ~RemoveAtExit() {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  }
+};
+
 // Float checkpoint whose matrices are exactly the q4 file's dequantized values.
 void write_dequantized(const format::ModelFile& file, const fs::path& src_dir, const fs::path& dir) {
   fs::create_directories(dir);
@@ -88,6 +97,7 @@ const Models& models() {
     out.dequantized = Model::load(out.dir / "dequantized");
     return out;
   }();
+  static const RemoveAtExit cleanup{m.dir};
   return m;
 }
 

@@ -165,7 +165,7 @@ TEST(Q4Matmul, EveryIsaMatchesTheScalarTwin) {
   // Odd row counts (partial tiles), token counts around the token block of
   // 4, and a width × token count that splits K into several blocks.
   const Shape shapes[] = {{1, 32, 1},  {7, 64, 2},  {8, 96, 3},   {9, 32, 4},     {17, 256, 5},
-                          {67, 1280, 1}, {33, 160, 9}, {24, 4128, 33}, {13, 1312, 130}};
+                          {67, 1280, 1}, {33, 160, 9}, {24, 4128, 33}, {13, 1312, 130}, {11, 6144, 300}};
   for (auto scheme : {Q4Scheme::kGroup32, Q4Scheme::kChannel}) {
     for (const Shape& s : shapes) {
       Packed p = make_weights(scheme, s.rows, s.cols, static_cast<uint32_t>(s.rows * 31 + s.cols));

@@ -95,6 +95,7 @@ void add_run_command(CLI::App& app) {
     });
     if (text_out) std::fputs(text_out->flush().c_str(), stdout);
     std::printf("\n");
+    std::fflush(stdout);  // the text ends before the statistics on stderr, also through a pipe
     if (stats.reason == model::StopReason::kContextFull)
       std::fprintf(stderr, "stopped: the context limit (%lld tokens) was reached\n", static_cast<long long>(context));
     std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | stop: %s\n",

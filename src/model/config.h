@@ -72,11 +72,11 @@ struct GenerationDefaults {
   std::vector<int64_t> eos_token_ids;  // empty: use the model's
 };
 
-// `where` names the source in error messages (a file path).
 // The first position a query at position p attends to in a layer of this
 // kind: it sees [first_visible_position(…), p] (sliding: i − W < j ≤ i).
 int64_t first_visible_position(const ModelConfig& config, AttentionKind kind, int64_t p);
 
+// `where` names the source in error messages (a file path).
 ModelConfig parse_model_config(const nlohmann::json& json, const std::string& where);
 GenerationDefaults parse_generation_config(const nlohmann::json& json, const std::string& where);
 

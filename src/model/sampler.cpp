@@ -64,11 +64,14 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
     // per bucket of log-weight finds the bucket where the prefix ends, and
     // only that bucket is sorted.
     constexpr int kBuckets = 4096;
-    auto bucket = [&](int32_t id) {
-      return std::min(kBuckets - 1, static_cast<int>(depth(id) * (kBuckets / -kNegligibleLogProb)));
-    };
+    bucket_of_.resize(static_cast<size_t>(vocab));
     bucket_mass_.assign(kBuckets, 0.0);
-    for (int32_t id : candidates_) bucket_mass_[static_cast<size_t>(bucket(id))] += weights_[id];
+    for (int32_t id : candidates_) {
+      const int b = std::min(kBuckets - 1, static_cast<int>(depth(id) * (kBuckets / -kNegligibleLogProb)));
+      bucket_of_[static_cast<size_t>(id)] = static_cast<uint16_t>(b);
+      bucket_mass_[static_cast<size_t>(b)] += weights_[id];
+    }
+    auto bucket = [&](int32_t id) { return static_cast<int>(bucket_of_[static_cast<size_t>(id)]); };
     const double target = params_.top_p * total;
     double mass = 0;
     int last = 0;

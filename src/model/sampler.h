@@ -33,6 +33,7 @@ class Sampler {
   std::vector<int32_t> candidates_;
   std::vector<float> weights_;       // by token id: exp((logit − max) / T) of the candidates
   std::vector<double> bucket_mass_;  // top-p: mass per bucket of log-weight
+  std::vector<uint16_t> bucket_of_;  // top-p: by token id, the candidate's bucket
   std::vector<float> probs_;
 };
 

@@ -36,10 +36,13 @@ int resolve_threads(int requested) {
   return requested == 0 ? default_thread_count() : requested;
 }
 
+void note_random_weights(const std::string& model) {
+  std::fprintf(stderr, "note: %s holds RANDOM weights (made by `mobilellm make-random`): output is meaningless text\n",
+               model.c_str());
+}
+
 void warn_if_random(const model::Model& model) {
-  if (model_has_random_weights(model))
-    std::fprintf(stderr, "note: %s holds RANDOM weights (made by `mobilellm make-random`): output is meaningless text\n",
-                 model.path().string().c_str());
+  if (model_has_random_weights(model)) note_random_weights(model.path().string());
 }
 
 std::optional<Tokenizer> load_tokenizer_for(const model::Model& model, const std::string& path, bool required) {

@@ -16,7 +16,9 @@ namespace mobilellm::cli {
 std::vector<int32_t> parse_ids(const std::string& text);
 // 0 → all cores.
 int resolve_threads(int requested);
-// Prints a notice to stderr when the checkpoint was written by make-random.
+// The notice on stderr that `model` (as the user named it) holds random weights.
+void note_random_weights(const std::string& model);
+// note_random_weights when the checkpoint or model file was written from make-random.
 void warn_if_random(const model::Model& model);
 // The tokenizer at `path`, else the one in the checkpoint directory. When none
 // is found: an Error if `required`, else nothing (id-only use).

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "mobilellm/engine.h"
 #include "runtime/error.h"
@@ -170,8 +171,7 @@ void add_chat_command(CLI::App& app) {
   cmd->callback([o] {
     const bool terminal = isatty(STDIN_FILENO);
     Chat chat(*o, terminal);
-    if (chat.info().random_weights)
-      std::fprintf(stderr, "note: %s holds RANDOM weights: the answers are meaningless text\n", o->model.c_str());
+    if (chat.info().random_weights) note_random_weights(o->model);
     struct sigaction sa = {};
     sa.sa_handler = on_interrupt;  // no SA_RESTART: a blocked read returns, readline gives up the line
     sigaction(SIGINT, &sa, nullptr);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "server/server.h"
 
@@ -56,9 +57,7 @@ void add_serve_command(CLI::App& app) {
       stopper.join();
       throw;
     }
-    if (info.random_weights)
-      std::fprintf(stderr, "note: %s holds RANDOM weights (made by `mobilellm make-random`): answers are meaningless text\n",
-                   model->c_str());
+    if (info.random_weights) note_random_weights(*model);
     std::fprintf(stderr, "mobilellm serve: ready (%d slots); Ctrl-C stops\n", opts->parallel);
     srv.wait();
     kill(getpid(), SIGTERM);

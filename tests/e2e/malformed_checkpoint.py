@@ -54,6 +54,13 @@ def bad_config_json(ck):
     return r"config\.json: invalid JSON: .*parse error"
 
 
+def config_number_overflow(ck):
+    # Valid JSON syntax, but a number no double holds: the parser's other error kind.
+    f = ck / "config.json"
+    f.write_text(re.sub(r'"rms_norm_eps":\s*[^,}]+', '"rms_norm_eps": 1e999', f.read_text(), count=1))
+    return r"config\.json: invalid JSON: .*number overflow"
+
+
 def edit_header(ck, edit):
     f = ck / "model.safetensors"
     header, area = read_checkpoint(f)
@@ -137,7 +144,7 @@ def rewritten(ck):
     return None
 
 
-KINDS = {f.__name__: f for f in (truncated, bad_config_json, wrong_shape, unknown_dtype, overlapping_offsets,
+KINDS = {f.__name__: f for f in (truncated, bad_config_json, config_number_overflow, wrong_shape, unknown_dtype, overlapping_offsets,
                                  out_of_range_offsets, missing_tensor, missing_shard, rewritten)}
 
 

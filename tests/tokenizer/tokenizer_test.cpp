@@ -146,6 +146,7 @@ TEST(Tokenizer, MalformedTokenizerJsonNamesThePath) {
     EXPECT_NE(err.find(want), std::string::npos) << err;
   };
   check("{", "not valid JSON");
+  check(R"({"model": {"dropout": 1e999}})", "not valid JSON");  // a number nlohmann cannot hold
   check(R"({"model": {"type": "WordPiece"}})", "model.type: only \"BPE\"");
   std::string pre = R"("pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true})";
   check(R"({)" + pre + R"(, "model": {"type": "BPE", "vocab": {"a": 0, "b": "x"}, "merges": []}})", "model.vocab[\"b\"]: expected a token id");

@@ -85,18 +85,23 @@ inline void tile_block(Panel panel, const Q4Matrix& w, int64_t tile, int64_t g0,
     if constexpr (T == 1)
       for (int64_t line = 0; line < block_bytes; line += 64)
         _mm_prefetch(reinterpret_cast<const char*>(block + kDecodePrefetchBytes + line), _MM_HINT_T0);
-    __m256i wq[8];
+    // Chunk by chunk across the tokens: only one chunk's two unpacked halves
+    // are live beside the T partial sums, so nothing spills to the stack.
+    // Nibble half j of chunk c holds columns 8c + 4j ... 8c + 4j + 3.
+    typename Dot::Acc s[T];
+    for (int t = 0; t < T; ++t) s[t] = Dot::zero();
     for (int c = 0; c < 4; ++c) {
       const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32 * c));
-      wq[2 * c] = _mm256_and_si256(raw, mask);
-      wq[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
+      const __m256i lo = _mm256_and_si256(raw, mask);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
+      for (int t = 0; t < T; ++t) {
+        s[t] = Dot::dot(s[t], lo, broadcast4(a + t * 32 + 8 * c));
+        s[t] = Dot::dot(s[t], hi, broadcast4(a + t * 32 + 8 * c + 4));
+      }
     }
-    // Nibble half j of chunk c holds columns 8c + 4j ... 8c + 4j + 3.
     [[maybe_unused]] const __m256 amax = kGroup ? load_bf16x8(block + kQ4CodeBytes) : _mm256_setzero_ps();
     for (int t = 0; t < T; ++t) {
-      typename Dot::Acc s = Dot::zero();
-      for (int j = 0; j < 8; ++j) s = Dot::dot(s, wq[j], broadcast4(a + t * 32 + 4 * j));
-      const __m256i d = _mm256_sub_epi32(Dot::finish(s), _mm256_set1_epi32(terms[t]));
+      const __m256i d = _mm256_sub_epi32(Dot::finish(s[t]), _mm256_set1_epi32(terms[t]));
       if constexpr (kGroup)
         acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), amax, acc[t]);
       else

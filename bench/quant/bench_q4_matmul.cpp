@@ -125,6 +125,36 @@ void BM_Int8Attention(benchmark::State& state) {
   state.SetLabel(kernels::isa_name(kernels.isa));
 }
 
+// Prefill attention of one block (8 positions × 5 query heads of 64, causal:
+// position i sees keys [0, n − 8 + i]) over an int8 KV head; FLOP/s counts
+// q·k and p·v of the visible keys.
+void BM_Int8AttentionRanged(benchmark::State& state) {
+  const int64_t n = state.range(0), positions = 8, g = 5, hd = 64, rows = positions * g;
+  std::vector<int8_t> k(static_cast<size_t>(n * hd)), v(k.size());
+  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<int8_t>(i * 7), v[i] = static_cast<int8_t>(i * 13);
+  std::vector<uint16_t> scales(static_cast<size_t>(n), 0x2000);
+  std::vector<int8_t> zeros(static_cast<size_t>(n), 3);
+  Int8KvHead head{k.data(), v.data(), scales.data(), scales.data(), zeros.data(), zeros.data(), hd};
+  std::vector<float> q(static_cast<size_t>(rows * hd), 0.1f), st(static_cast<size_t>(rows * (hd + 2)));
+  std::vector<const float*> q_rows(static_cast<size_t>(rows));
+  std::vector<int64_t> first(q_rows.size(), 0), end(q_rows.size());
+  double visible = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    q_rows[static_cast<size_t>(r)] = q.data() + r * hd;
+    end[static_cast<size_t>(r)] = n - positions + r / g + 1;
+    visible += static_cast<double>(end[static_cast<size_t>(r)]);
+  }
+  const QuantKernels& kernels = quant_kernels();
+  for (auto _ : state) {
+    const SoftmaxState s{st.data(), st.data() + rows, st.data() + 2 * rows};
+    softmax_state_reset(s, rows, hd);
+    kernels.attention_int8_ranged({q_rows.data(), first.data(), end.data(), rows}, head, hd, 0.125f, s);
+    benchmark::DoNotOptimize(st.data());
+  }
+  state.counters["FLOP/s"] = benchmark::Counter(visible * hd * 4, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(kernels::isa_name(kernels.isa));
+}
+
 // n (output rows), k (input columns), threads: q/o, k/v, gate/up, down, tied output.
 BENCHMARK(BM_Q4Gemv)
     ->ArgNames({"n", "k", "threads"})
@@ -143,6 +173,7 @@ BENCHMARK(BM_Q4Gemm)
     ->Args({256, 6144, 1280, 1})
     ->UseRealTime();
 BENCHMARK(BM_Int8Attention)->ArgName("keys")->Arg(512)->Arg(8192)->Arg(131072);
+BENCHMARK(BM_Int8AttentionRanged)->ArgName("keys")->Arg(512)->Arg(2048);
 BENCHMARK(BM_QuantizeRows)->ArgNames({"m", "k"})->Args({1, 1280})->Args({256, 6144});
 
 }  // namespace

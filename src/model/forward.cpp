@@ -75,7 +75,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   float* x = x_.data();
   float* h = h_.data();
 
-  for (int64_t t = 0; t < n; ++t) k_.rmsnorm(x + t * hidden, w.attn_norm.data(), eps_dim, eps, h + t * hidden);
+  each_token(n, [&](int64_t t) { k_.rmsnorm(x + t * hidden, w.attn_norm.data(), eps_dim, eps, h + t * hidden); });
   if (qw) {
     quantize(h, n, hidden);
     q4(n, {{&qw->wq, q_.data()}, {&qw->wk, kk_.data()}, {&qw->wv, vv_.data()}});
@@ -116,10 +116,12 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   } else {
     kernels::matmul(pool_, k_, attn_.data(), n, w.wo, h);
   }
-  for (int64_t t = 0; t < n; ++t) k_.add(x + t * hidden, h + t * hidden, hidden);
+  each_token(n, [&](int64_t t) {
+    k_.add(x + t * hidden, h + t * hidden, hidden);
+    k_.rmsnorm(x + t * hidden, w.ffn_norm.data(), hidden, eps, h + t * hidden);
+  });
   observe(l, "attn_residual", x, n, hidden);
 
-  for (int64_t t = 0; t < n; ++t) k_.rmsnorm(x + t * hidden, w.ffn_norm.data(), hidden, eps, h + t * hidden);
   const int64_t inter = c_.intermediate_size;
   if (qw) {
     quantize(h, n, hidden);
@@ -128,15 +130,24 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
     kernels::matmul(pool_, k_, h, n, w.w_gate, gate_.data());
     kernels::matmul(pool_, k_, h, n, w.w_up, up_.data());
   }
-  for (int64_t t = 0; t < n; ++t) k_.silu_mul(gate_.data() + t * inter, up_.data() + t * inter, inter, gate_.data() + t * inter);
+  each_token(n, [&](int64_t t) {
+    k_.silu_mul(gate_.data() + t * inter, up_.data() + t * inter, inter, gate_.data() + t * inter);
+  });
   if (qw) {
     quantize(gate_.data(), n, inter);
     q4(n, {{&qw->w_down, h}});
   } else {
     kernels::matmul(pool_, k_, gate_.data(), n, w.w_down, h);
   }
-  for (int64_t t = 0; t < n; ++t) k_.add(x + t * hidden, h + t * hidden, hidden);
+  each_token(n, [&](int64_t t) { k_.add(x + t * hidden, h + t * hidden, hidden); });
   observe(l, "layer_out", x, n, hidden);
+}
+
+void Forward::each_token(int64_t n, const std::function<void(int64_t t)>& fn) {
+  if (n == 1) return fn(0);
+  pool_.split(n, 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t t = begin; t < end; ++t) fn(t);
+  });
 }
 
 void Forward::attention(int64_t l, KvCache& cache, int64_t p0, int64_t n) {

@@ -42,6 +42,9 @@ class Forward {
   void run_batch(KvCache& cache, const int32_t* tokens, int64_t n, LogitsFor which, float* logits);
   void layer(int64_t l, KvCache& cache, int64_t p0, int64_t n);
   void attention(int64_t l, KvCache& cache, int64_t p0, int64_t n);
+  // fn(t) for tokens t < n: split over the pool in prefill (a serial loop
+  // there leaves the other threads idle), inline for a single token.
+  void each_token(int64_t n, const std::function<void(int64_t t)>& fn);
   void logits(int64_t n, LogitsFor which, float* out);
   // The int4 path (forward_int4.cpp): activations quantized per token once per
   // input, int4 × int8 matmuls, attention over the int8 KV cache.

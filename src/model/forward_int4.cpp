@@ -3,6 +3,7 @@
 // with fp32 accumulation, and attention over the int8 KV cache (spec §4.4).
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "model/forward.h"
 
@@ -13,6 +14,9 @@ namespace {
 // of at least this many, so that all threads work; the chunks' softmax states
 // are merged afterwards.
 constexpr int64_t kMinSplitRows = 256;
+// Prefill attention runs this many positions of a head as one task: their
+// rows share a pass over the keys, each key block dequantized once for all.
+constexpr int64_t kPrefillBlockPositions = 8;
 
 }  // namespace
 
@@ -49,7 +53,7 @@ void Forward::attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   int64_t base = 0;
   bool ring_direct = false;
   if (kind == AttentionKind::kFull) {
-    for (int64_t t = 0; t < n; ++t) kv.write(p0 + t, kk_.data() + t * kv_dim, vv_.data() + t * kv_dim);
+    each_token(n, [&](int64_t t) { kv.write(p0 + t, kk_.data() + t * kv_dim, vv_.data() + t * kv_dim); });
   } else if (n == 1) {
     kv.write(p0 % store.slots, kk_.data(), vv_.data());
     ring_direct = true;
@@ -60,7 +64,7 @@ void Forward::attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
       window_int8_ = std::make_unique<quant::Int8KvLayer>(
           std::max(c_.sliding_window, c_.attention_chunk_size) + max_batch_, heads, hd);
     for (int64_t p = base; p < p0; ++p) window_int8_->copy_row(p - base, kv, p % store.slots);
-    for (int64_t t = 0; t < n; ++t) window_int8_->write(old + t, kk_.data() + t * kv_dim, vv_.data() + t * kv_dim);
+    each_token(n, [&](int64_t t) { window_int8_->write(old + t, kk_.data() + t * kv_dim, vv_.data() + t * kv_dim); });
     for (int64_t t = std::max<int64_t>(0, n - store.slots); t < n; ++t)
       kv.copy_row((p0 + t) % store.slots, *window_int8_, old + t);
     rows = window_int8_.get();
@@ -108,18 +112,35 @@ void Forward::attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
     return;
   }
 
+  // Prefill: a task is a block of positions of one head; their query rows
+  // share most of their keys and go through them together.
+  const int64_t blocks = (n + kPrefillBlockPositions - 1) / kPrefillBlockPositions;
+  const int64_t block_rows = kPrefillBlockPositions * group;
   if (softmax_.size() < static_cast<size_t>(pool_.size())) softmax_.resize(static_cast<size_t>(pool_.size()));
   for (auto& s : softmax_)
-    if (s.size() < static_cast<size_t>(state_floats)) s.resize(static_cast<size_t>(state_floats));
-  pool_.run(n * heads, [&](int64_t task, int thread) {
-    const int64_t t = task / heads, head = task % heads;
-    int64_t first, count;
-    visible(t, &first, &count);
-    const quant::SoftmaxState st = state_at(softmax_[static_cast<size_t>(thread)]);
-    quant::softmax_state_reset(st, group, hd);
-    const int64_t q_at = t * c_.q_dim() + head * group * hd;
-    qk_.attention_int8(q_.data() + q_at, group, rows->head(head, first), count, hd, scale, st);
-    quant::softmax_state_finish(st, group, hd, attn_.data() + q_at);
+    if (s.size() < static_cast<size_t>(block_rows * (2 + hd))) s.resize(static_cast<size_t>(block_rows * (2 + hd)));
+  pool_.run(blocks * heads, [&](int64_t task, int thread) {
+    const int64_t head = task % heads, t0 = task / heads * kPrefillBlockPositions;
+    const int64_t positions = std::min(kPrefillBlockPositions, n - t0), rows_here = positions * group;
+    std::vector<const float*> q_rows(static_cast<size_t>(rows_here));
+    std::vector<int64_t> first(q_rows.size()), end(q_rows.size());
+    for (int64_t i = 0; i < positions; ++i) {
+      int64_t from, count;
+      visible(t0 + i, &from, &count);
+      for (int64_t j = 0; j < group; ++j) {
+        const int64_t r = i * group + j;
+        q_rows[static_cast<size_t>(r)] = q_.data() + (t0 + i) * c_.q_dim() + (head * group + j) * hd;
+        first[static_cast<size_t>(r)] = from;
+        end[static_cast<size_t>(r)] = from + count;
+      }
+    }
+    float* buf = softmax_[static_cast<size_t>(thread)].data();
+    const quant::SoftmaxState st{buf, buf + rows_here, buf + 2 * rows_here};
+    quant::softmax_state_reset(st, rows_here, hd);
+    qk_.attention_int8_ranged({q_rows.data(), first.data(), end.data(), rows_here}, rows->head(head, 0), hd, scale, st);
+    for (int64_t i = 0; i < positions; ++i)
+      quant::softmax_state_finish({st.max + i * group, st.sum + i * group, st.acc + i * group * hd}, group, hd,
+                                  attn_.data() + (t0 + i) * c_.q_dim() + head * group * hd);
   });
 }
 

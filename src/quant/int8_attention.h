@@ -17,6 +17,12 @@ struct Int8KvHead {
   const int8_t* k_zero = nullptr;
   const int8_t* v_zero = nullptr;
   int64_t row_stride = 0;
+
+  // The same head from row `first` on.
+  Int8KvHead from(int64_t first) const {
+    return {k + first * row_stride, v + first * row_stride, k_scale + first, v_scale + first,
+            k_zero + first,         v_zero + first,         row_stride};
+  }
 };
 
 // Running online-softmax state of g query rows: the largest score seen, the
@@ -25,6 +31,17 @@ struct SoftmaxState {
   float* max;  // [g], −inf before the first key
   float* sum;  // [g]
   float* acc;  // [g][head_dim]
+};
+
+// Query rows that each see their own range of key rows: row r (q[r], head_dim
+// floats) attends to rows [first[r], end[r]) of a KV head. In prefill the
+// positions of a block share most of their keys, so one pass over those keys
+// serves all of their heads' rows.
+struct RangedQueries {
+  const float* const* q;
+  const int64_t* first;
+  const int64_t* end;
+  int64_t rows;
 };
 
 // max = −inf, sum = 0, acc = 0.

@@ -28,6 +28,10 @@ struct QuantKernels {
   // over rows [0, n) of an int8 KV head; scores are q·k̂ · scale.
   void (*attention_int8)(const float* q, int64_t g, const Int8KvHead& kv, int64_t n, int64_t head_dim, float scale,
                          const SoftmaxState& state);
+  // The same for rows with their own key ranges (state: one row per query
+  // row); a row whose range is empty is left as it was.
+  void (*attention_int8_ranged)(const RangedQueries& queries, const Int8KvHead& kv, int64_t head_dim, float scale,
+                                const SoftmaxState& state);
 };
 
 // The best table this CPU runs; MOBILELLM_ISA=scalar|avx2|avx512|neon picks

@@ -13,7 +13,7 @@ namespace mobilellm::quant {
 namespace {
 
 const QuantKernels kEmulatedVnni = {kernels::Isa::kAvx512, x86::quantize_rows, x86::q4_matmul_tiles<x86::DotVnni>,
-                                    x86::attention_int8};
+                                    x86::attention_int8, x86::attention_int8_ranged};
 
 }  // namespace
 

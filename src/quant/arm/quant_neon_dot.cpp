@@ -10,6 +10,7 @@
 #include "kernels/arm/vec_neon.h"
 #include "quant/int8_quant.h"
 #include "quant/simd/attention_int8.h"
+#include "quant/simd/attention_int8_ranged.h"
 #include "quant/tables.h"
 
 namespace mobilellm::quant {
@@ -188,8 +189,16 @@ void attention_int8(const float* q, int64_t g, const Int8KvHead& kv, int64_t n, 
   simd::attention_int8<kernels::Neon, LoadI8>(q, g, kv, n, head_dim, scale, state);
 }
 
+void attention_int8_ranged(const RangedQueries& queries, const Int8KvHead& kv, int64_t head_dim, float scale,
+                           const SoftmaxState& state) {
+  if (head_dim % 4 != 0 || head_dim > simd::kMaxRangedHeadDim)
+    return kScalarQuantKernels.attention_int8_ranged(queries, kv, head_dim, scale, state);
+  simd::attention_int8_ranged<kernels::Neon, LoadI8>(queries, kv, head_dim, scale, state);
+}
+
 }  // namespace
 
-const QuantKernels kNeonQuantKernels = {kernels::Isa::kNeon, quantize_rows, q4_matmul_tiles, attention_int8};
+const QuantKernels kNeonQuantKernels = {kernels::Isa::kNeon, quantize_rows, q4_matmul_tiles, attention_int8,
+                                        attention_int8_ranged};
 
 }  // namespace mobilellm::quant

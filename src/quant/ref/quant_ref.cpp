@@ -94,8 +94,19 @@ void attention_int8(const float* q, int64_t g, const Int8KvHead& kv, int64_t n, 
   }
 }
 
+// One row at a time, each over its own keys.
+void attention_int8_ranged(const RangedQueries& queries, const Int8KvHead& kv, int64_t head_dim, float scale,
+                           const SoftmaxState& st) {
+  for (int64_t r = 0; r < queries.rows; ++r) {
+    const int64_t first = queries.first[r];
+    const SoftmaxState row{st.max + r, st.sum + r, st.acc + r * head_dim};
+    attention_int8(queries.q[r], 1, kv.from(first), queries.end[r] - first, head_dim, scale, row);
+  }
+}
+
 }  // namespace
 
-const QuantKernels kScalarQuantKernels = {kernels::Isa::kScalar, quantize_rows, q4_matmul_tiles, attention_int8};
+const QuantKernels kScalarQuantKernels = {kernels::Isa::kScalar, quantize_rows, q4_matmul_tiles, attention_int8,
+                                          attention_int8_ranged};
 
 }  // namespace mobilellm::quant

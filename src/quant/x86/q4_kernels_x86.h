@@ -17,6 +17,7 @@
 #include "kernels/x86/vec_avx2.h"
 #include "quant/int8_quant.h"
 #include "quant/simd/attention_int8.h"
+#include "quant/simd/attention_int8_ranged.h"
 #include "quant/tables.h"
 
 namespace mobilellm::quant::x86 {
@@ -241,6 +242,13 @@ inline void attention_int8(const float* q, int64_t g, const Int8KvHead& kv, int6
                            const SoftmaxState& state) {
   if (head_dim % 8 != 0) return kScalarQuantKernels.attention_int8(q, g, kv, n, head_dim, scale, state);
   simd::attention_int8<kernels::Avx2, LoadI8>(q, g, kv, n, head_dim, scale, state);
+}
+
+inline void attention_int8_ranged(const RangedQueries& queries, const Int8KvHead& kv, int64_t head_dim, float scale,
+                                  const SoftmaxState& state) {
+  if (head_dim % 8 != 0 || head_dim > simd::kMaxRangedHeadDim)
+    return kScalarQuantKernels.attention_int8_ranged(queries, kv, head_dim, scale, state);
+  simd::attention_int8_ranged<kernels::Avx2, LoadI8>(queries, kv, head_dim, scale, state);
 }
 
 }  // namespace

@@ -14,6 +14,6 @@ struct DotAvx2 {
 }  // namespace
 
 const QuantKernels kAvx2QuantKernels = {kernels::Isa::kAvx2, x86::quantize_rows, x86::q4_matmul_tiles<DotAvx2>,
-                                        x86::attention_int8};
+                                        x86::attention_int8, x86::attention_int8_ranged};
 
 }  // namespace mobilellm::quant

@@ -15,8 +15,9 @@ namespace {
 // are merged afterwards.
 constexpr int64_t kMinSplitRows = 256;
 // Prefill attention runs this many positions of a head as one task: their
-// rows share a pass over the keys, each key block dequantized once for all.
-constexpr int64_t kPrefillBlockPositions = 8;
+// rows share a pass over the keys, each key block dequantized once for all
+// (16: 80 rows at GQA 5; 2k prefill 172 tok/s against 8 positions' 171).
+constexpr int64_t kPrefillBlockPositions = 16;
 
 }  // namespace
 

@@ -8,20 +8,21 @@ namespace {
 
 using nlohmann::json;
 
-json parse_json_file(const std::filesystem::path& path) {
+json parse_json_file(const TokenizerFiles& files, const std::string& name) {
   try {
-    return json::parse(read_file(path));
+    return json::parse(files.read(name));
   } catch (const json::exception& e) {
-    throw Error(path.string() + ": not valid JSON: " + e.what());
+    throw Error(files.where(name) + ": not valid JSON: " + e.what());
   }
 }
 
-[[noreturn]] void fail(const std::filesystem::path& file, const std::string& path, const std::string& what) {
-  throw Error(file.string() + ": " + path + ": " + what);
+// `file`: the file as messages name it (TokenizerFiles::where).
+[[noreturn]] void fail(const std::string& file, const std::string& path, const std::string& what) {
+  throw Error(file + ": " + path + ": " + what);
 }
 
 // "bos_token": "<|begin_of_text|>" or {"content": "<|begin_of_text|>", ...}.
-std::string token_text(const std::filesystem::path& file, const json& root, const char* key) {
+std::string token_text(const std::string& file, const json& root, const char* key) {
   auto it = root.find(key);
   if (it == root.end() || it->is_null()) return {};
   if (it->is_string()) return it->get<std::string>();
@@ -29,7 +30,7 @@ std::string token_text(const std::filesystem::path& file, const json& root, cons
   fail(file, key, "expected a string or {\"content\": string}");
 }
 
-std::vector<int32_t> token_ids(const std::filesystem::path& file, const json& root, const char* key) {
+std::vector<int32_t> token_ids(const std::string& file, const json& root, const char* key) {
   auto it = root.find(key);
   std::vector<int32_t> ids;
   if (it == root.end() || it->is_null()) return ids;
@@ -41,8 +42,9 @@ std::vector<int32_t> token_ids(const std::filesystem::path& file, const json& ro
   return ids;
 }
 
-void read_tokenizer_config(const std::filesystem::path& file, TokenizerData& data) {
-  json root = parse_json_file(file);
+void read_tokenizer_config(const TokenizerFiles& files, TokenizerData& data) {
+  const std::string file = files.where("tokenizer_config.json");
+  json root = parse_json_file(files, "tokenizer_config.json");
   if (!root.is_object()) fail(file, "(root)", "expected an object");
   if (auto it = root.find("added_tokens_decoder"); it != root.end()) {
     if (!it->is_object()) fail(file, "added_tokens_decoder", "expected an object");
@@ -90,20 +92,20 @@ void read_tokenizer_config(const std::filesystem::path& file, TokenizerData& dat
 
 }  // namespace
 
-void apply_checkpoint_config(const std::filesystem::path& dir, TokenizerData& data) {
-  namespace fs = std::filesystem;
-  if (fs::exists(dir / "tokenizer_config.json")) read_tokenizer_config(dir / "tokenizer_config.json", data);
-  if (fs::exists(dir / "special_tokens_map.json")) {
-    json root = parse_json_file(dir / "special_tokens_map.json");
-    if (data.bos_token.empty()) data.bos_token = token_text(dir / "special_tokens_map.json", root, "bos_token");
-    if (data.eos_token.empty()) data.eos_token = token_text(dir / "special_tokens_map.json", root, "eos_token");
+void apply_checkpoint_config(const TokenizerFiles& files, TokenizerData& data) {
+  if (files.has("tokenizer_config.json")) read_tokenizer_config(files, data);
+  if (files.has("special_tokens_map.json")) {
+    json root = parse_json_file(files, "special_tokens_map.json");
+    const std::string file = files.where("special_tokens_map.json");
+    if (data.bos_token.empty()) data.bos_token = token_text(file, root, "bos_token");
+    if (data.eos_token.empty()) data.eos_token = token_text(file, root, "eos_token");
   }
   // transformers saves the template to its own file, which then wins.
-  if (fs::exists(dir / "chat_template.jinja")) data.chat_template = read_file(dir / "chat_template.jinja");
+  if (files.has("chat_template.jinja")) data.chat_template = files.read("chat_template.jinja");
   for (const char* name : {"generation_config.json", "config.json"}) {
-    if (!data.config_eos_ids.empty() || !fs::exists(dir / name)) continue;
-    json root = parse_json_file(dir / name);
-    if (root.is_object()) data.config_eos_ids = token_ids(dir / name, root, "eos_token_id");
+    if (!data.config_eos_ids.empty() || !files.has(name)) continue;
+    json root = parse_json_file(files, name);
+    if (root.is_object()) data.config_eos_ids = token_ids(files.where(name), root, "eos_token_id");
   }
 }
 

@@ -79,13 +79,13 @@ std::string read_pattern(const JsonReader& r, const json& pre, const std::string
 
 }  // namespace
 
-TokenizerData load_hf_tokenizer_json(const std::filesystem::path& path) {
-  JsonReader r(path.string());
+TokenizerData parse_hf_tokenizer_json(std::string_view text, const std::string& where) {
+  JsonReader r(where);
   json root;
   try {
-    root = json::parse(read_file(path));
+    root = json::parse(text);
   } catch (const json::exception& e) {
-    throw Error(path.string() + ": not valid JSON: " + e.what());
+    throw Error(where + ": not valid JSON: " + e.what());
   }
   TokenizerData data;
 

@@ -56,8 +56,7 @@ std::string read_file(const std::filesystem::path& path) {
   return std::move(ss).str();
 }
 
-TokenizerData load_tiktoken_file(const std::filesystem::path& path) {
-  std::string text = read_file(path);
+TokenizerData parse_tiktoken(std::string_view text, const std::string& where_text) {
   TokenizerData data;
   data.pattern = std::string(kLlama4Pattern);
   std::string bytes;
@@ -69,7 +68,7 @@ TokenizerData load_tiktoken_file(const std::filesystem::path& path) {
     pos = eol + 1;
     ++line_no;
     if (line.empty()) continue;
-    auto where = [&] { return path.string() + ":" + std::to_string(line_no) + ": "; };
+    auto where = [&] { return where_text + ":" + std::to_string(line_no) + ": "; };
     size_t sp = line.find(' ');
     if (sp == std::string_view::npos || line.find(' ', sp + 1) != std::string_view::npos)
       throw Error(where() + "expected \"<base64> <rank>\"");
@@ -84,7 +83,7 @@ TokenizerData load_tiktoken_file(const std::filesystem::path& path) {
                   std::to_string(data.tokens.size()) + ")");
     data.tokens.push_back(bytes);
   }
-  if (data.tokens.empty()) throw Error(path.string() + ": no tokens");
+  if (data.tokens.empty()) throw Error(where_text + ": no tokens");
   data.is_bpe.assign(data.tokens.size(), true);
   auto n_ranks = static_cast<int32_t>(data.tokens.size());
   std::vector<std::string> special = llama4_special_tokens();

@@ -67,25 +67,41 @@ Tokenizer::Impl::Impl(TokenizerData d) {
   eos_token = d.eos_token.empty() && !eos.empty() ? std::string(vocab->bytes(eos.back())) : d.eos_token;
 }
 
+namespace {
+
+// A checkpoint's files: tokenizer.json (preferred) or tokenizer.model, then
+// the checkpoint's configuration around it.
+TokenizerData load_checkpoint(const TokenizerFiles& files, const std::string& missing) {
+  TokenizerData data;
+  if (files.has("tokenizer.json"))
+    data = parse_hf_tokenizer_json(files.read("tokenizer.json"), files.where("tokenizer.json"));
+  else if (files.has("tokenizer.model"))
+    data = parse_tiktoken(files.read("tokenizer.model"), files.where("tokenizer.model"));
+  else
+    throw Error(files.origin() + ": no tokenizer.json or tokenizer.model " + missing);
+  apply_checkpoint_config(files, data);
+  return data;
+}
+
+}  // namespace
+
 Tokenizer Tokenizer::load(const std::filesystem::path& path) {
   namespace fs = std::filesystem;
   TokenizerData data;
-  if (fs::is_directory(path)) {
-    if (fs::exists(path / "tokenizer.json"))
-      data = load_hf_tokenizer_json(path / "tokenizer.json");
-    else if (fs::exists(path / "tokenizer.model"))
-      data = load_tiktoken_file(path / "tokenizer.model");
-    else
-      throw Error(path.string() + ": no tokenizer.json or tokenizer.model in this directory");
-    apply_checkpoint_config(path, data);
-  } else if (!fs::exists(path)) {
+  if (fs::is_directory(path))
+    data = load_checkpoint(TokenizerFiles(path), "in this directory");
+  else if (!fs::exists(path))
     throw Error(path.string() + ": no such file or directory");
-  } else if (path.extension() == ".json") {
-    data = load_hf_tokenizer_json(path);
-  } else {
-    data = load_tiktoken_file(path);
-  }
+  else if (path.extension() == ".json")
+    data = parse_hf_tokenizer_json(read_file(path), path.string());
+  else
+    data = parse_tiktoken(read_file(path), path.string());
   return Tokenizer(std::make_shared<const Impl>(std::move(data)));
+}
+
+Tokenizer Tokenizer::load_files(const std::string& origin, const std::map<std::string, std::string>& files) {
+  return Tokenizer(
+      std::make_shared<const Impl>(load_checkpoint(TokenizerFiles(origin, files), "among its tokenizer files")));
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {

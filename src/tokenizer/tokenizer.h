@@ -11,6 +11,7 @@
 // to use from many threads at once.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -35,6 +36,10 @@ class Tokenizer {
   // tokens, BOS/EOS and the chat template. Throws mobilellm::Error naming the
   // file and line or JSON path of anything malformed.
   static Tokenizer load(const std::filesystem::path& path);
+  // The same from a checkpoint directory's files held in memory by name (a
+  // converted model file carries its tokenizer this way); `origin` names
+  // them in messages.
+  static Tokenizer load_files(const std::string& origin, const std::map<std::string, std::string>& files);
 
   std::vector<int32_t> encode(std::string_view text, const EncodeOptions& options = {}) const;
 

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "fixtures.h"
@@ -181,6 +182,35 @@ TEST(Tokenizer, CheckpointConfigAddsTokensAndTemplate) {
   EXPECT_EQ(tok.chat_template(), "{{ bos_token }}hi");
   write(dir / "tokenizer_config.json", R"({"added_tokens_decoder": {"x": {"content": "a"}}})");
   EXPECT_NE(error_of([&] { Tokenizer::load(dir); }).find("added_tokens_decoder[\"x\"]: key is not a token id"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// A model file's tokenizer loads from memory: the same files as a checkpoint
+// directory give the same tokenizer, and bad ones name the origin and file.
+TEST(Tokenizer, FilesInMemoryLoadLikeADirectory) {
+  fs::path dir = temp_dir("memory");
+  install_tokenizer_files(test::model_path(), dir);
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir)) files[entry.path().filename().string()] = test::read_all(entry.path());
+  const Tokenizer from_dir = Tokenizer::load(dir);
+  const Tokenizer from_memory = Tokenizer::load_files("model.q4g32", files);
+  EXPECT_EQ(from_memory.encode(kKnownText, {.parse_special = true}), kKnownIds);
+  EXPECT_EQ(from_memory.vocab_size(), from_dir.vocab_size());
+  EXPECT_EQ(from_memory.bos_token(), from_dir.bos_token());
+  EXPECT_EQ(from_memory.chat_template(), from_dir.chat_template());
+  EXPECT_EQ(std::vector<int32_t>(from_memory.eos_ids().begin(), from_memory.eos_ids().end()),
+            std::vector<int32_t>(from_dir.eos_ids().begin(), from_dir.eos_ids().end()));
+
+  files["tokenizer_config.json"] = R"({"added_tokens_decoder": {"x": {"content": "a"}}})";
+  EXPECT_EQ(error_of([&] { Tokenizer::load_files("model.q4g32", files); }),
+            "model.q4g32 (tokenizer_config.json): added_tokens_decoder[\"x\"]: key is not a token id");
+  EXPECT_EQ(error_of([&] { Tokenizer::load_files("model.q4g32", {{"tokenizer.json", "{"}}); })
+                .rfind("model.q4g32 (tokenizer.json): not valid JSON", 0),
+            0u);
+  EXPECT_EQ(error_of([&] { Tokenizer::load_files("model.q4g32", {{"tokenizer.model", "IQ== 0\nIg== 5\n"}}); }),
+            "model.q4g32 (tokenizer.model):2: rank 5 out of order (expected 1)");
+  EXPECT_EQ(error_of([&] { Tokenizer::load_files("model.q4g32", {{"config.json", "{}"}}); }),
+            "model.q4g32: no tokenizer.json or tokenizer.model among its tokenizer files");
   fs::remove_all(dir);
 }
 

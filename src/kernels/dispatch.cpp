@@ -11,8 +11,6 @@
 namespace mobilellm::kernels {
 namespace {
 
-constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon};
-
 const FloatKernels* compiled_table(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return &kScalarFloatKernels;
@@ -39,14 +37,10 @@ bool cpu_runs(Isa isa) {
 }
 
 const FloatKernels& choose() {
-  const char* forced = std::getenv("MOBILELLM_ISA");
-  if (forced && *forced) {
-    for (Isa isa : kAllIsas) {
-      if (std::string(forced) != isa_name(isa)) continue;
-      if (const FloatKernels* table = float_kernels_for(isa)) return *table;
-      throw Error(std::string("MOBILELLM_ISA=") + forced + ": not compiled into this build or not supported by this CPU");
-    }
-    throw Error(std::string("MOBILELLM_ISA=") + forced + ": unknown ISA (expected scalar, avx2, avx512 or neon)");
+  if (const std::optional<Isa> forced = forced_isa()) {
+    if (const FloatKernels* table = float_kernels_for(*forced)) return *table;
+    throw Error(std::string("MOBILELLM_ISA=") + isa_name(*forced) +
+                ": not compiled into this build or not supported by this CPU");
   }
   return *float_kernels_for(runnable_isas().back());
 }
@@ -61,6 +55,14 @@ const char* isa_name(Isa isa) {
     case Isa::kNeon: return "neon";
   }
   return "?";
+}
+
+std::optional<Isa> forced_isa() {
+  const char* forced = std::getenv("MOBILELLM_ISA");
+  if (!forced || !*forced) return std::nullopt;
+  for (Isa isa : kAllIsas)
+    if (std::string(forced) == isa_name(isa)) return isa;
+  throw Error(std::string("MOBILELLM_ISA=") + forced + ": unknown ISA (expected scalar, avx2, avx512 or neon)");
 }
 
 const FloatKernels* float_kernels_for(Isa isa) { return cpu_runs(isa) ? compiled_table(isa) : nullptr; }

@@ -3,6 +3,7 @@
 // One table per instruction set; the scalar table is the reference twin that
 // the tests compare every other table against. Kernels know nothing of the model.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "runtime/dtype.h"
@@ -11,7 +12,11 @@
 namespace mobilellm::kernels {
 
 enum class Isa : uint8_t { kScalar, kAvx2, kAvx512, kNeon };
+constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon};
 const char* isa_name(Isa isa);
+// The ISA that MOBILELLM_ISA forces: nullopt when unset or empty; an Error
+// when it names none.
+std::optional<Isa> forced_isa();
 
 // A row-major weight matrix [rows][cols] in its stored element type.
 // For a linear layer rows = output features, cols = input features (y = x·Wᵀ).

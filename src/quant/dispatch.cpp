@@ -11,8 +11,6 @@ namespace mobilellm::quant {
 namespace {
 
 using kernels::Isa;
-constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon};
-constexpr const char* kIsaNames[] = {"scalar", "avx2", "avx512", "neon"};
 
 const QuantKernels* compiled_table(Isa isa) {
   switch (isa) {
@@ -41,16 +39,11 @@ bool cpu_runs(Isa isa) {
 }
 
 const QuantKernels& choose() {
-  const char* forced = std::getenv("MOBILELLM_ISA");
-  if (forced && *forced) {
-    for (size_t i = 0; i < std::size(kAllIsas); ++i) {
-      if (std::string(forced) != kIsaNames[i]) continue;
-      if (const QuantKernels* table = quant_kernels_for(kAllIsas[i])) return *table;
-      throw Error(std::string("MOBILELLM_ISA=") + forced +
-                  ": the quantized kernels for it are not compiled in or this CPU lacks their instructions "
-                  "(avx512 needs AVX-512 VNNI, neon the dot-product extension)");
-    }
-    throw Error(std::string("MOBILELLM_ISA=") + forced + ": unknown ISA (expected scalar, avx2, avx512 or neon)");
+  if (const std::optional<Isa> forced = kernels::forced_isa()) {
+    if (const QuantKernels* table = quant_kernels_for(*forced)) return *table;
+    throw Error(std::string("MOBILELLM_ISA=") + kernels::isa_name(*forced) +
+                ": the quantized kernels for it are not compiled in or this CPU lacks their instructions "
+                "(avx512 needs AVX-512 VNNI, neon the dot-product extension)");
   }
   return *quant_kernels_for(runnable_quant_isas().back());
 }
@@ -61,7 +54,7 @@ const QuantKernels* quant_kernels_for(Isa isa) { return cpu_runs(isa) ? compiled
 
 std::vector<Isa> runnable_quant_isas() {
   std::vector<Isa> isas;
-  for (Isa isa : kAllIsas)
+  for (Isa isa : kernels::kAllIsas)
     if (quant_kernels_for(isa)) isas.push_back(isa);
   return isas;
 }

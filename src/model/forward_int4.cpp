@@ -120,25 +120,29 @@ void Forward::attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   if (softmax_.size() < static_cast<size_t>(pool_.size())) softmax_.resize(static_cast<size_t>(pool_.size()));
   for (auto& s : softmax_)
     if (s.size() < static_cast<size_t>(block_rows * (2 + hd))) s.resize(static_cast<size_t>(block_rows * (2 + hd)));
+  // Row r = t·group + j (query head j of the group at position t): its key
+  // range is the position's, the same for every KV head, so it is found once.
+  std::vector<int64_t> first(static_cast<size_t>(n * group)), end(first.size());
+  for (int64_t t = 0; t < n; ++t) {
+    int64_t from, count;
+    visible(t, &from, &count);
+    std::fill_n(first.begin() + t * group, group, from);
+    std::fill_n(end.begin() + t * group, group, from + count);
+  }
+  std::vector<const float*> q_rows(static_cast<size_t>(heads * n * group));  // [head][t][j]
+  for (int64_t head = 0; head < heads; ++head)
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t j = 0; j < group; ++j)
+        q_rows[static_cast<size_t>((head * n + t) * group + j)] = q_.data() + t * c_.q_dim() + (head * group + j) * hd;
   pool_.run(blocks * heads, [&](int64_t task, int thread) {
     const int64_t head = task % heads, t0 = task / heads * kPrefillBlockPositions;
     const int64_t positions = std::min(kPrefillBlockPositions, n - t0), rows_here = positions * group;
-    std::vector<const float*> q_rows(static_cast<size_t>(rows_here));
-    std::vector<int64_t> first(q_rows.size()), end(q_rows.size());
-    for (int64_t i = 0; i < positions; ++i) {
-      int64_t from, count;
-      visible(t0 + i, &from, &count);
-      for (int64_t j = 0; j < group; ++j) {
-        const int64_t r = i * group + j;
-        q_rows[static_cast<size_t>(r)] = q_.data() + (t0 + i) * c_.q_dim() + (head * group + j) * hd;
-        first[static_cast<size_t>(r)] = from;
-        end[static_cast<size_t>(r)] = from + count;
-      }
-    }
+    const quant::RangedQueries queries{q_rows.data() + (head * n + t0) * group, first.data() + t0 * group,
+                                       end.data() + t0 * group, rows_here};
     float* buf = softmax_[static_cast<size_t>(thread)].data();
     const quant::SoftmaxState st{buf, buf + rows_here, buf + 2 * rows_here};
     quant::softmax_state_reset(st, rows_here, hd);
-    qk_.attention_int8_ranged({q_rows.data(), first.data(), end.data(), rows_here}, rows->head(head, 0), hd, scale, st);
+    qk_.attention_int8_ranged(queries, rows->head(head, 0), hd, scale, st);
     for (int64_t i = 0; i < positions; ++i)
       quant::softmax_state_finish({st.max + i * group, st.sum + i * group, st.acc + i * group * hd}, group, hd,
                                   attn_.data() + (t0 + i) * c_.q_dim() + head * group * hd);

@@ -11,6 +11,7 @@
 
 #include "format/model_file.h"
 #include "io/safetensors.h"
+#include "model/checkpoint.h"
 #include "model/config.h"
 #include "quant/int4_quant.h"
 #include "quant/q4_matrix.h"
@@ -152,13 +153,14 @@ class Converter {
   ConvertReport run() {
     if (o_.scheme != "q4g32" && o_.scheme != "q4cw" && o_.scheme != "bf16" && o_.scheme != "f32")
       throw Error("--scheme " + o_.scheme + ": expected q4g32, q4cw, bf16 or f32");
-    if (!fs::is_directory(o_.input)) throw Error(o_.input.string() + ": not a checkpoint directory");
-    const json config_json = read_json(o_.input / "config.json");
-    const model::ModelConfig config = model::parse_model_config(config_json, (o_.input / "config.json").string());
+    const model::Checkpoint checkpoint = model::open_checkpoint(o_.input);
+    const model::ModelConfig& config = checkpoint.config;
+    const bool directory = !checkpoint.gguf;
+    // A directory's own config files are kept as written; a GGUF file's metadata is written out as config.json.
+    const json config_json = directory ? read_json(o_.input / "config.json") : model::model_config_to_json(config);
     const fs::path gen_path = o_.input / "generation_config.json";
-    const json generation = fs::exists(gen_path) ? read_json(gen_path) : json(nullptr);
-    if (!generation.is_null()) model::parse_generation_config(generation, gen_path.string());
-    const io::SafetensorsArchive archive = io::SafetensorsArchive::open(o_.input);
+    const json generation = directory && fs::exists(gen_path) ? read_json(gen_path) : json(nullptr);
+    const io::SafetensorsArchive& archive = checkpoint.tensors;
 
     std::vector<Planned> tensors = plan(config);
     if (archive.find("lm_head.weight") || !config.tie_word_embeddings)
@@ -204,6 +206,7 @@ class Converter {
     }
     report_.learned_scales_ignored = static_cast<int64_t>(quantizer_names_.size()) - report_.learned_scales_used;
     for (const char* name : kTokenizerFiles) {
+      if (!directory) break;
       const fs::path p = o_.input / name;
       if (!fs::exists(p) || (std::string(name) == "tokenizer.model" && fs::exists(o_.input / "tokenizer.json")))
         continue;

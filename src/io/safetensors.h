@@ -29,6 +29,11 @@ class SafetensorsArchive {
   // dir_or_file: a checkpoint directory (model.safetensors or the sharded index) or one .safetensors file.
   static SafetensorsArchive open(const std::filesystem::path& dir_or_file);
 
+  // Adds or replaces a tensor whose bytes live elsewhere (a GGUF file's
+  // tensors under Hugging Face names, rows re-ordered at load); `owner` keeps
+  // that memory alive as long as the archive.
+  void put(TensorEntry entry, std::shared_ptr<const void> owner = nullptr);
+
   const TensorEntry* find(const std::string& name) const;  // nullptr if absent
   const std::map<std::string, TensorEntry>& tensors() const { return tensors_; }
   // The "__metadata__" of the (first) file's header.
@@ -38,6 +43,7 @@ class SafetensorsArchive {
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::map<std::string, TensorEntry> tensors_;
   std::map<std::string, std::string> metadata_;
+  std::vector<std::shared_ptr<const void>> owners_;
 };
 
 // Parses and validates one file already in memory (also the fuzz entry point).

@@ -107,6 +107,12 @@ SafetensorsArchive SafetensorsArchive::open(const fs::path& dir_or_file) {
   return archive;
 }
 
+void SafetensorsArchive::put(TensorEntry entry, std::shared_ptr<const void> owner) {
+  if (owner) owners_.push_back(std::move(owner));
+  std::string name = entry.name;
+  tensors_.insert_or_assign(std::move(name), std::move(entry));
+}
+
 const TensorEntry* SafetensorsArchive::find(const std::string& name) const {
   auto it = tensors_.find(name);
   return it == tensors_.end() ? nullptr : &it->second;

@@ -165,6 +165,11 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
       root.at("architectures")[0].is_string())
     c.architecture = root.at("architectures")[0].get<std::string>();
 
+  // Llama (LlamaForCausalLM: SmolLM2, TinyLlama, Llama-3.x) is the subset of
+  // Llama-4 with RoPE on every layer, no qk-norm and no attention temperature.
+  const bool llama = c.model_type == "llama";
+  if (llama && k.has("sliding_window")) k.fail("sliding_window", "is set; Llama checkpoints attend to the full context");
+
   c.vocab_size = k.positive("vocab_size");
   c.hidden_size = k.positive("hidden_size");
   int64_t n_layers = k.positive("num_hidden_layers");
@@ -188,16 +193,16 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
     const json& p = k.at("rope_parameters");
     if (!p.is_object()) k.fail("rope_parameters", "must be an object");
     Keys pk(p, where);
-    c.rope_theta = pk.number("rope_theta", k.number("rope_theta", 500000.0));
+    c.rope_theta = pk.number("rope_theta", k.number("rope_theta", llama ? 10000.0 : 500000.0));
     c.rope_scaling = parse_rope_type(p, "rope_parameters", k);
   } else {
-    c.rope_theta = k.number("rope_theta", 500000.0);
+    c.rope_theta = k.number("rope_theta", llama ? 10000.0 : 500000.0);
     if (k.has("rope_scaling")) c.rope_scaling = parse_rope_type(k.at("rope_scaling"), "rope_scaling", k);
   }
   if (c.rope_theta <= 0) k.fail("rope_theta", "must be positive");
 
-  c.use_qk_norm = k.boolean("use_qk_norm", true);
-  c.attn_temperature_tuning = k.boolean("attn_temperature_tuning", true);
+  c.use_qk_norm = k.boolean("use_qk_norm", !llama);
+  c.attn_temperature_tuning = k.boolean("attn_temperature_tuning", !llama);
   c.attn_scale = k.number("attn_scale", 0.1);
   c.floor_scale = k.positive("floor_scale", 8192);
   c.attention_chunk_size = k.has("attention_chunk_size") ? k.positive("attention_chunk_size") : 0;
@@ -230,6 +235,8 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
       if (!ok) k.fail("no_rope_layers[" + std::to_string(l) + "]", "must be 0 or 1, got " + v.dump());
       use_rope[static_cast<size_t>(l)] = v.is_boolean() ? v.get<bool>() : v.get<int64_t>() == 1;
     }
+  } else if (llama) {
+    use_rope.assign(use_rope.size(), true);
   } else {
     int64_t interval = k.positive("no_rope_layer_interval", 4);
     for (int64_t l = 0; l < n_layers; ++l) use_rope[static_cast<size_t>(l)] = (l + 1) % interval != 0;

@@ -4,12 +4,12 @@
 
 namespace mobilellm::model {
 
-Model::Model(std::filesystem::path path, ModelConfig config, GenerationDefaults generation,
-             io::SafetensorsArchive archive)
+Model::Model(std::filesystem::path path, Checkpoint checkpoint)
     : path_(std::move(path)),
-      config_(std::move(config)),
-      generation_(std::move(generation)),
-      archive_(std::move(archive)),
+      config_(std::move(checkpoint.config)),
+      generation_(std::move(checkpoint.generation)),
+      archive_(std::move(checkpoint.tensors)),
+      gguf_(std::move(checkpoint.gguf)),
       weights_(bind_weights(archive_, config_)),
       rope_(config_) {}
 
@@ -42,13 +42,9 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
     apply(options, config);
     return std::shared_ptr<const Model>(new Model(path, std::move(config), std::move(generation), std::move(file)));
   }
-  if (!std::filesystem::is_directory(path))
-    throw Error(path.string() + ": neither a checkpoint directory nor a mobilellm model file");
-  ModelConfig config = load_model_config(path);
-  apply(options, config);
-  GenerationDefaults generation = load_generation_config(path);
-  io::SafetensorsArchive archive = io::SafetensorsArchive::open(path);
-  return std::shared_ptr<const Model>(new Model(path, std::move(config), std::move(generation), std::move(archive)));
+  Checkpoint checkpoint = open_checkpoint(path);
+  apply(options, checkpoint.config);
+  return std::shared_ptr<const Model>(new Model(path, std::move(checkpoint)));
 }
 
 }  // namespace mobilellm::model

@@ -6,6 +6,7 @@
 
 #include "format/model_file.h"
 #include "io/safetensors.h"
+#include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/rope.h"
 #include "model/weights.h"
@@ -19,8 +20,8 @@ struct LoadOptions {
 
 class Model {
  public:
-  // path: a Hugging Face checkpoint directory (config.json + safetensors) or
-  // a model file written by `mobilellm convert` (docs/FORMAT.md).
+  // path: a Hugging Face checkpoint directory (config.json + safetensors), a
+  // GGUF file, or a model file written by `mobilellm convert` (docs/FORMAT.md).
   static std::shared_ptr<const Model> load(const std::filesystem::path& path, const LoadOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
@@ -30,9 +31,11 @@ class Model {
   const std::filesystem::path& path() const { return path_; }
   // The model file, or nullptr for a checkpoint directory.
   const format::ModelFile* file() const { return file_.get(); }
+  // The GGUF file, or nullptr for other sources.
+  const io::GgufFile* gguf() const { return gguf_.get(); }
 
  private:
-  Model(std::filesystem::path path, ModelConfig config, GenerationDefaults generation, io::SafetensorsArchive archive);
+  Model(std::filesystem::path path, Checkpoint checkpoint);
   Model(std::filesystem::path path, ModelConfig config, GenerationDefaults generation,
         std::shared_ptr<const format::ModelFile> file);
 
@@ -40,6 +43,7 @@ class Model {
   ModelConfig config_;
   GenerationDefaults generation_;
   io::SafetensorsArchive archive_;  // owns the mappings the weights point into
+  std::shared_ptr<const io::GgufFile> gguf_;  // or this one does
   std::shared_ptr<const format::ModelFile> file_;  // or this one does
   ModelWeights weights_;
   RopeTable rope_;

@@ -74,6 +74,10 @@ void read_tokenizer_config(const TokenizerFiles& files, TokenizerData& data) {
   }
   if (data.bos_token.empty()) data.bos_token = token_text(file, root, "bos_token");
   if (data.eos_token.empty()) data.eos_token = token_text(file, root, "eos_token");
+  if (auto it = root.find("add_bos_token"); it != root.end() && !it->is_null()) {
+    if (!it->is_boolean()) fail(file, "add_bos_token", "expected true or false");
+    data.add_bos = it->get<bool>();
+  }
   if (auto it = root.find("chat_template"); it != root.end() && !it->is_null()) {
     if (it->is_string()) {
       data.chat_template = it->get<std::string>();

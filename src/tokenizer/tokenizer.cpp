@@ -31,6 +31,7 @@ struct Tokenizer::Impl {
   AddedTokenMatcher plain_added;  // non-special added tokens, always matched (Hugging Face)
   std::vector<bool> special;
   int32_t bos = -1;
+  bool add_bos = false;
   std::vector<int32_t> eos;
   std::string chat_template, bos_token, eos_token;
 };
@@ -56,6 +57,7 @@ Tokenizer::Impl::Impl(TokenizerData d) {
 
   auto id_of = [&](const std::string& text) { return text.empty() ? -1 : all_added.find(text); };
   bos = id_of(d.bos_token.empty() ? "<|begin_of_text|>" : d.bos_token);
+  add_bos = bos >= 0 && d.add_bos.value_or(true);
   for (const char* stop : {"<|end_of_text|>", "<|eom|>", "<|eot|>"})
     if (int32_t id = id_of(stop); id >= 0) eos.push_back(id);
   if (eos.empty()) {
@@ -147,6 +149,7 @@ std::string Tokenizer::decode(std::span<const int32_t> ids) const {
 
 int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(impl_->vocab->size()); }
 int32_t Tokenizer::bos_id() const { return impl_->bos; }
+bool Tokenizer::add_bos_default() const { return impl_->add_bos; }
 std::span<const int32_t> Tokenizer::eos_ids() const { return impl_->eos; }
 bool Tokenizer::is_special(int32_t id) const { return id >= 0 && id < vocab_size() && impl_->special[id]; }
 

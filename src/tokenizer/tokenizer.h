@@ -50,6 +50,9 @@ class Tokenizer {
 
   int32_t vocab_size() const;
   int32_t bos_id() const;                  // -1 when there is none
+  // Whether the model expects BOS before a text (tokenizer_config.json's
+  // add_bos_token; without it: whenever there is a BOS token).
+  bool add_bos_default() const;
   std::span<const int32_t> eos_ids() const;  // every id that ends generation
   bool is_special(int32_t id) const;
   std::optional<int32_t> find_special(std::string_view text) const;  // "<|eot|>" -> 200008

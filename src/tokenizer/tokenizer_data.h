@@ -2,6 +2,7 @@
 // What a loader reads from the tokenizer files, before the lookup structures
 // are built from it.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct TokenizerData {
   std::string bos_token, eos_token;  // texts, from the checkpoint config
   std::vector<int32_t> config_eos_ids;
   std::string chat_template;
+  // tokenizer_config.json's add_bos_token (GGUF: tokenizer.ggml.add_bos_token); unset: add BOS when there is one.
+  std::optional<bool> add_bos;
 };
 
 }  // namespace mobilellm::tokenizer

@@ -30,7 +30,7 @@ void add_run_command(CLI::App& app) {
   auto* ids = cmd->add_option("--prompt-ids", opts->prompt_ids, "Prompt as token ids, separated by spaces or commas");
   text->excludes(ids);
   cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file or directory (default: the checkpoint directory)");
-  cmd->add_flag("--no-bos", opts->no_bos, "Do not prepend the begin-of-text token to a text prompt");
+  cmd->add_flag("--no-bos", opts->no_bos, "Do not prepend the begin-of-text token to a text prompt (default: prepend it when the model's tokenizer config asks for it)");
   cmd->add_flag("--special", opts->special, "Parse special-token text such as <|eot|> in the prompt");
   cmd->add_option("-n,--n-predict", opts->n_predict, "Maximum number of new tokens")->check(CLI::NonNegativeNumber);
   cmd->add_option("--temp", opts->temperature, "Temperature; 0 is greedy (default: generation_config.json, else 0.6)");
@@ -52,7 +52,7 @@ void add_run_command(CLI::App& app) {
       tokenizer = load_tokenizer_for(*model, opts->tokenizer, /*required=*/!opts->prompt.empty());
     std::vector<int32_t> prompt =
         opts->prompt.empty() ? parse_ids(opts->prompt_ids)
-                             : tokenizer->encode(opts->prompt, {.add_bos = !opts->no_bos, .parse_special = opts->special});
+                             : tokenizer->encode(opts->prompt, {.add_bos = !opts->no_bos && tokenizer->add_bos_default(), .parse_special = opts->special});
     if (prompt.empty()) throw Error("the prompt is empty");
     const auto& c = model->config();
     const auto& defaults = model->generation_defaults();

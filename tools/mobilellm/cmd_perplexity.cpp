@@ -1,0 +1,188 @@
+// `mobilellm perplexity`: llama.cpp's `llama-perplexity` on a text file, and
+// the KL divergence of a model against a saved base (docs/PERPLEXITY.md).
+// External checks read the final line: keep "Final estimate: PPL = %.4f +/- %.4f".
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <unistd.h>
+#include <vector>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "eval/perplexity.h"
+#include "model/forward.h"
+#include "runtime/error.h"
+#include "runtime/timer.h"
+
+namespace mobilellm::cli {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(path + ": cannot read");
+  return std::move(text).str();
+}
+
+// The base file is written beside its final name and renamed when complete,
+// so an interrupted run never leaves a base that a later run would accept.
+class BaseOutput {
+ public:
+  BaseOutput(std::filesystem::path path, bool force) : path_(std::move(path)), partial_(path_.string() + ".partial") {
+    if (!force && std::filesystem::exists(path_))
+      throw Error(path_.string() + " exists; pass --force to overwrite it");
+    file_ = std::fopen(partial_.c_str(), "wb");
+    if (!file_) throw Error(partial_.string() + ": cannot create");
+  }
+  ~BaseOutput() {
+    if (file_) {
+      std::fclose(file_);
+      std::filesystem::remove(partial_);
+    }
+  }
+  std::FILE* file() { return file_; }
+  void commit() {
+    bool ok = std::fflush(file_) == 0;
+    ok = std::fclose(file_) == 0 && ok;
+    file_ = nullptr;
+    if (!ok) {
+      std::filesystem::remove(partial_);
+      throw Error(path_.string() + ": cannot write");
+    }
+    std::filesystem::rename(partial_, path_);
+  }
+
+ private:
+  std::filesystem::path path_, partial_;
+  std::FILE* file_ = nullptr;
+};
+
+void progress(int64_t done, int64_t total, double seconds) {
+  if (!isatty(fileno(stderr))) return;
+  const int width = 30;
+  int filled = static_cast<int>(width * done / total);
+  double eta = done > 0 ? seconds / static_cast<double>(done) * static_cast<double>(total - done) : 0;
+  std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld chunks, %.0f s left ", filled, "##############################",
+               width - filled, "", static_cast<long long>(done), static_cast<long long>(total), eta);
+  if (done == total) std::fprintf(stderr, "\r%*s\r", width + 40, "");
+}
+
+}  // namespace
+
+void add_perplexity_command(CLI::App& app) {
+  struct Options {
+    std::string model, text, tokenizer, kl_base;
+    int64_t ctx = 512, batch = 256, chunks = -1;
+    int threads = 0;
+    bool save_base = false, compare_base = false, force = false;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "perplexity", "Perplexity of a text file with llama.cpp's llama-perplexity semantics; KL divergence to a base");
+  cmd->add_option("-m,--model", opts->model, "Checkpoint directory, model file (mobilellm convert) or GGUF file")
+      ->required();
+  cmd->add_option("-f,--file", opts->text, "Text file to score")->required();
+  cmd->add_option("-c,--ctx", opts->ctx, "Tokens per chunk; the second half of each chunk is scored")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{4}, int64_t{1} << 20));
+  cmd->add_option("-b,--batch", opts->batch, "Tokens per forward pass")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--chunks", opts->chunks, "Chunks to score (-1: all the text holds)")->capture_default_str();
+  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file or directory (default: the model's own)");
+  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--kl-divergence-base", opts->kl_base,
+                  "Base logits file: written by a run without --kl-divergence, read by one with it");
+  cmd->add_flag("--kl-divergence", opts->compare_base,
+                "Compare with the --kl-divergence-base file: KL divergence, top-1 agreement, PPL ratio");
+  cmd->add_flag("--force", opts->force, "Overwrite an existing --kl-divergence-base file");
+  cmd->callback([opts] {
+    if (opts->compare_base && opts->kl_base.empty()) throw Error("--kl-divergence needs --kl-divergence-base FILE");
+    auto model = model::Model::load(opts->model);
+    warn_if_random(*model);
+    Tokenizer tokenizer = *load_tokenizer_for(*model, opts->tokenizer, /*required=*/true);
+    const auto& c = model->config();
+    const int64_t vocab = c.vocab_size;
+
+    std::optional<eval::KlBaseReader> base;
+    if (opts->compare_base) base.emplace(opts->kl_base);
+
+    Timer tokenize_timer;
+    std::vector<int32_t> tokens =
+        tokenizer.encode(read_text(opts->text), {.add_bos = tokenizer.add_bos_default(), .lossy_utf8 = true});
+    std::fprintf(stderr, "perplexity: tokenized %s: %zu tokens in %.2f s\n", opts->text.c_str(), tokens.size(),
+                 tokenize_timer.seconds());
+    if (base) {
+      if (base->header().vocab != vocab)
+        throw Error(opts->kl_base + ": base vocabulary " + std::to_string(base->header().vocab) +
+                    " differs from the model's " + std::to_string(vocab));
+      opts->ctx = base->header().n_ctx;
+    }
+    eval::ChunkPlan plan = eval::plan_chunks(static_cast<int64_t>(tokens.size()), opts->ctx, opts->chunks);
+    if (base) plan.chunks = std::min(plan.chunks, base->header().chunks);
+    if (plan.n_ctx > c.max_position_embeddings)
+      throw Error("--ctx " + std::to_string(plan.n_ctx) + " exceeds the model's context of " +
+                  std::to_string(c.max_position_embeddings));
+    // llama.cpp replaces each chunk's first token by BOS when the model adds one.
+    const int32_t bos = tokenizer.bos_id();
+    if (tokenizer.add_bos_default() && bos >= 0)
+      for (int64_t i = 0; i < plan.chunks; ++i) tokens[static_cast<size_t>(i * plan.n_ctx)] = bos;
+    tokens.resize(static_cast<size_t>(plan.chunks * plan.n_ctx));
+    if (base && !std::equal(tokens.begin(), tokens.end(), base->header().tokens.begin()))
+      throw Error(opts->text + ": its tokens differ from those scored in " + opts->kl_base +
+                  " (another text or tokenizer)");
+
+    std::optional<BaseOutput> base_out;
+    std::optional<eval::KlBaseWriter> writer;
+    if (!opts->kl_base.empty() && !base) {
+      base_out.emplace(opts->kl_base, opts->force);
+      writer.emplace(base_out->file(), opts->kl_base, eval::KlBaseHeader{plan.n_ctx, vocab, plan.chunks, tokens});
+    }
+    std::optional<eval::KlStats> kl;
+    if (base) kl.emplace(vocab);
+
+    std::fprintf(stderr, "perplexity: %lld chunks of %lld tokens, batch %lld, scoring %lld tokens per chunk\n",
+                 static_cast<long long>(plan.chunks), static_cast<long long>(plan.n_ctx),
+                 static_cast<long long>(opts->batch), static_cast<long long>(plan.scored_per_chunk()));
+    ThreadPool pool(resolve_threads(opts->threads));
+    model::Forward forward(*model, pool, opts->batch);
+    eval::NllStats stats;
+    std::vector<float> logits(static_cast<size_t>(std::min(opts->batch, plan.n_ctx) * vocab));
+    Timer timer;
+    int64_t base_row = 0;
+    for (int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+      const int32_t* chunk_tokens = tokens.data() + chunk * plan.n_ctx;
+      model::KvCache cache(c, plan.n_ctx);
+      for (int64_t b0 = 0; b0 < plan.n_ctx; b0 += opts->batch) {
+        int64_t n = std::min(opts->batch, plan.n_ctx - b0);
+        forward.run(cache, {chunk_tokens + b0, static_cast<size_t>(n)}, model::LogitsFor::kAll, logits.data());
+        for (int64_t j = std::max(b0, plan.first_scored()); j < std::min(b0 + n, plan.n_ctx - 1); ++j) {
+          const float* row = logits.data() + (j - b0) * vocab;
+          int32_t target = chunk_tokens[j + 1];
+          int32_t top;
+          stats.add(eval::token_nll(row, vocab, target, &top));
+          if (writer) writer->add_row(row);
+          if (kl) kl->add(base->row(base_row++), row, vocab, target);
+        }
+      }
+      progress(chunk + 1, plan.chunks, timer.seconds());
+      std::printf("[%lld]%.4f,", static_cast<long long>(chunk + 1), stats.ppl());
+      std::fflush(stdout);
+    }
+    std::printf("\n");
+    if (base_out) base_out->commit();
+    std::fprintf(stderr, "perplexity: %.2f s, %.1f tokens/s\n", timer.seconds(),
+                 static_cast<double>(plan.chunks * plan.n_ctx) / timer.seconds());
+    std::printf("Final estimate: PPL = %.4f +/- %.4f\n", stats.ppl(), stats.ppl_error());
+    if (kl) {
+      std::printf("\n");
+      kl->report(stdout);
+    }
+  });
+}
+
+}  // namespace mobilellm::cli

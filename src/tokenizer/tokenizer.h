@@ -21,8 +21,13 @@
 
 namespace mobilellm {
 
+namespace tokenizer {
+struct GgufVocab;
+}
+
 struct EncodeOptions {
   bool add_bos = false;        // prepend bos_id()
+  bool add_eos = false;        // append eos_id()
   bool parse_special = false;  // "<|eot|>" in the text becomes the special id, not plain text
   bool lossy_utf8 = false;     // invalid UTF-8 becomes U+FFFD instead of an Error
 };
@@ -40,6 +45,10 @@ class Tokenizer {
   // converted model file carries its tokenizer this way); `origin` names
   // them in messages.
   static Tokenizer load_files(const std::string& origin, const std::map<std::string, std::string>& files);
+  // A GGUF file's tokenizer (its tokenizer.* metadata); `origin` names the
+  // file in messages. Byte-level BPE ("gpt2", with llama.cpp's pre-tokenizers)
+  // or SentencePiece ("llama"); docs/TOKENIZER.md.
+  static Tokenizer from_gguf_vocab(const tokenizer::GgufVocab& vocab, const std::string& origin);
 
   std::vector<int32_t> encode(std::string_view text, const EncodeOptions& options = {}) const;
 
@@ -50,6 +59,11 @@ class Tokenizer {
 
   int32_t vocab_size() const;
   int32_t bos_id() const;                  // -1 when there is none
+  int32_t eos_id() const;                  // the id add_eos appends; -1 when there is none
+  // Whether the model wants BOS / EOS around a prompt (GGUF add_bos_token /
+  // add_eos_token; other files: BOS when there is one, no EOS).
+  bool default_add_bos() const;
+  bool default_add_eos() const;
   std::span<const int32_t> eos_ids() const;  // every id that ends generation
   bool is_special(int32_t id) const;
   std::optional<int32_t> find_special(std::string_view text) const;  // "<|eot|>" -> 200008

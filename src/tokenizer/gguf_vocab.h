@@ -10,6 +10,10 @@
 
 #include "tokenizer/tokenizer_data.h"
 
+namespace mobilellm::io {
+class GgufFile;
+}
+
 namespace mobilellm::tokenizer {
 
 // tokenizer.ggml.token_type values (gguf-py TokenType).
@@ -34,6 +38,10 @@ struct GgufVocab {
   std::optional<bool> add_space_prefix;  // tokenizer.ggml.add_space_prefix (SentencePiece)
   std::string chat_template;             // tokenizer.chat_template
 };
+
+// The tokenizer.* metadata of `file`; Error naming the file and the key when
+// one is missing or of the wrong type.
+GgufVocab read_gguf_vocab(const io::GgufFile& file);
 
 // The split regexes of a "gpt2" model's pre-tokenizer, applied in turn as
 // llama.cpp applies its regex_exprs (each splits the pieces of the one

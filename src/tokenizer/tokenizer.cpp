@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "io/gguf.h"
 #include "runtime/error.h"
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe.h"
@@ -25,7 +26,9 @@ struct Tokenizer::Impl {
       // llama.cpp: every non-empty fragment gets the space prefix.
       if (text.empty()) return;
       if (add_space_prefix) {
-        spm->encode(" " + std::string(text), out);
+        std::string prefixed(1, ' ');
+        prefixed.append(text);
+        spm->encode(prefixed, out);
       } else {
         spm->encode(text, out);
       }
@@ -128,6 +131,8 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
     data = load_checkpoint(TokenizerFiles(path), "in this directory");
   else if (!fs::exists(path))
     throw Error(path.string() + ": no such file or directory");
+  else if (io::is_gguf_file(path))
+    data = tokenizer_data_from_gguf(read_gguf_vocab(*io::GgufFile::open(path)), path.string());
   else if (path.extension() == ".json")
     data = parse_hf_tokenizer_json(read_file(path), path.string());
   else

@@ -35,8 +35,9 @@ struct EncodeOptions {
 class Tokenizer {
  public:
   // `path` is a tokenizer.model (tiktoken ranks; gets the 2,048 Llama-4
-  // special tokens), a tokenizer.json (Hugging Face), or a checkpoint
-  // directory holding either (tokenizer.json preferred). In a directory,
+  // special tokens), a tokenizer.json (Hugging Face), a GGUF file (its
+  // tokenizer.* metadata, see from_gguf_vocab), or a checkpoint directory
+  // holding a tokenizer.model or tokenizer.json (tokenizer.json preferred). In a directory,
   // tokenizer_config.json / special_tokens_map.json / chat_template.jinja add
   // tokens, BOS/EOS and the chat template. Throws mobilellm::Error naming the
   // file and line or JSON path of anything malformed.

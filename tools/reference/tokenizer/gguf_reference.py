@@ -213,8 +213,8 @@ def write_bpe_fixtures(out, docs, smollm2):
         if pre != "smollm":
             write_gguf(path, "gpt2", pre, v)
         tok = bpe_reference(path, pre)
-        # The special tokens are special in the reference; the plain corpus
-        # goes through without them (their text stays text).
+        # tokenizers cuts special tokens out of any text (as the engine does
+        # with parse_special); add_special_tokens=False only keeps BOS/EOS away.
         plain = tok.encode_batch([as_text(d) for d in docs], add_special_tokens=False)
         ids = [e.ids for e in plain]
         special_ids = [e.ids for e in tok.encode_batch([as_text(d) for d in specials], add_special_tokens=False)]

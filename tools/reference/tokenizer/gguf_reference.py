@@ -22,7 +22,8 @@ sentencepiece's own encoder.
 
 Files: corpus.docs.bin (documents; some are not valid UTF-8, and every
 reference sees them decoded with errors="replace", the engine's lossy mode),
-PRE.ids per vocabulary (the format of make_reference.py)."""
+PRE.ids per vocabulary (the format of make_reference.py), cli_prompt.txt and
+cli_prompt.ids (SmolLM2's ids of a chat prompt, for the CLI test)."""
 import argparse
 import hashlib
 import os
@@ -218,6 +219,12 @@ def write_bpe_fixtures(out, docs, smollm2):
         plain = tok.encode_batch([as_text(d) for d in docs], add_special_tokens=False)
         ids = [e.ids for e in plain]
         special_ids = [e.ids for e in tok.encode_batch([as_text(d) for d in specials], add_special_tokens=False)]
+        if pre == "smollm":
+            # For the CLI test: the ids of a chat prompt as one line of text.
+            prompt = SPECIAL_DOCS[0] + "Paris, 2024 \u00e9t\u00e9 \u4e2d\u6587 \U0001f600"
+            (out / "cli_prompt.txt").write_text(prompt, encoding="utf-8")
+            cli_ids = tok.encode(prompt, add_special_tokens=False).ids
+            (out / "cli_prompt.ids").write_text(" ".join(map(str, cli_ids)) + "\n")
         write_ids(out / f"{pre}.ids", ids)
         write_ids(out / f"{pre}.special.ids", special_ids)
         print(f"{pre}: {sum(len(i) for i in ids)} ids")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <unordered_map>
 
 #include "runtime/error.h"
@@ -177,6 +178,8 @@ TokenizerData tokenizer_data_from_gguf(const GgufVocab& v, const std::string& or
     }
   } else {
     if (v.scores.empty()) fail(origin, "tokenizer.ggml.scores", "missing (a llama model merges by score)");
+    for (size_t id = 0; id < n; ++id)
+      if (!std::isfinite(v.scores[id])) fail(origin, "tokenizer.ggml.scores[" + std::to_string(id) + "]", "not a finite number");
     d.scores = v.scores;
     size_t bytes = static_cast<size_t>(std::count_if(d.byte_tokens.begin(), d.byte_tokens.end(), [](int32_t id) { return id >= 0; }));
     if (bytes == 0) d.byte_tokens.clear();

@@ -5,6 +5,7 @@
 // tokenizers library by hand.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include "fixtures.h"
@@ -203,6 +204,9 @@ TEST(GgufVocab, MalformedVocabulariesAreNamedErrors) {
   v.model = "llama";
   expect_error(v, "tokenizer.ggml.scores: missing");
   v.scores.assign(100, 0.0f);
+  v.scores[4] = std::nanf("");
+  expect_error(v, "tokenizer.ggml.scores[4]: not a finite number");
+  v.scores[4] = 0.0f;
   v.tokens.push_back("<0x41>");
   v.token_types.push_back(6);
   v.scores.push_back(0.0f);

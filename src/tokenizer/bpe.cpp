@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <iterator>
+#include <string>
 #include <limits>
 
 #include "runtime/error.h"
@@ -41,11 +43,30 @@ BytePairEncoder::BytePairEncoder(const Vocab& vocab, const MergeTable* merges, b
   for (int b = 0; b < 256; ++b) {
     char c = static_cast<char>(b);
     byte_id_[b] = vocab.find(std::string_view(&c, 1));
-    if (byte_id_[b] < 0) throw Error("vocabulary has no token for the byte " + std::to_string(b));
+    if (byte_id_[b] < 0) {
+      // Merging by rank needs every byte: it looks pairs up by their bytes.
+      if (!merges) throw Error("vocabulary has no token for the byte " + std::to_string(b));
+      has_missing_bytes_ = true;
+    }
   }
 }
 
 void BytePairEncoder::encode(std::string_view piece, std::vector<int32_t>& out) const {
+  if (has_missing_bytes_) {
+    auto missing = [&](char c) { return byte_id_[static_cast<unsigned char>(c)] < 0; };
+    if (std::any_of(piece.begin(), piece.end(), missing)) {
+      // Hugging Face tokenizers drops a byte that has no token before merging,
+      // so its neighbours may merge across it.
+      std::string kept;
+      std::copy_if(piece.begin(), piece.end(), std::back_inserter(kept), [&](char c) { return !missing(c); });
+      if (!kept.empty()) encode_known(kept, out);
+      return;
+    }
+  }
+  encode_known(piece, out);
+}
+
+void BytePairEncoder::encode_known(std::string_view piece, std::vector<int32_t>& out) const {
   if (piece.size() == 1) {
     out.push_back(byte_id_[static_cast<unsigned char>(piece[0])]);
     return;

@@ -18,12 +18,14 @@ class BytePairEncoder {
   // priority. Otherwise the merge list decides (Hugging Face tokenizer.json).
   // ignore_merges: a piece that is a token as a whole becomes that token
   // without merging (tiktoken always; Hugging Face when "ignore_merges").
-  // Throws if some byte has no token.
+  // Without `merges` every byte must have a token (else this throws); with
+  // them, bytes that have none are dropped from the pieces they occur in.
   BytePairEncoder(const Vocab& vocab, const MergeTable* merges, bool ignore_merges);
 
   void encode(std::string_view piece, std::vector<int32_t>& out) const;
 
  private:
+  void encode_known(std::string_view piece, std::vector<int32_t>& out) const;
   template <class Pair>
   void merge_small(std::string_view piece, const Pair& pair, std::vector<int32_t>& out) const;
   template <class Pair>
@@ -32,7 +34,8 @@ class BytePairEncoder {
   const Vocab& vocab_;
   const MergeTable* merges_;
   bool ignore_merges_;
-  int32_t byte_id_[256];
+  int32_t byte_id_[256];  // -1: the byte has no token
+  bool has_missing_bytes_ = false;
 };
 
 }  // namespace mobilellm::tokenizer

@@ -10,9 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-// GPT-2's pattern, which ByteLevel applies itself when "use_regex" is true.
-constexpr std::string_view kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-
 class JsonReader {
  public:
   explicit JsonReader(std::string file) : file_(std::move(file)) {}
@@ -99,9 +96,10 @@ TokenizerData parse_hf_tokenizer_json(std::string_view text, const std::string& 
 
   bool byte_level = false;
   if (!root.contains("pre_tokenizer") || root["pre_tokenizer"].is_null()) r.fail("pre_tokenizer", "missing");
-  data.pattern = read_pattern(r, root["pre_tokenizer"], "pre_tokenizer", &byte_level);
+  std::string pattern = read_pattern(r, root["pre_tokenizer"], "pre_tokenizer", &byte_level);
   if (!byte_level) r.fail("pre_tokenizer", "expected a ByteLevel pre-tokenizer");
-  if (data.pattern.empty()) r.fail("pre_tokenizer", "no split regex");
+  if (pattern.empty()) r.fail("pre_tokenizer", "no split regex");
+  data.patterns = {pattern};
 
   // Vocabulary: byte-level text -> id.
   const json& vocab = r.member(model, "model", "vocab");

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/gguf.h"
 #include "runtime/error.h"
 #include "tokenizer/loaders.h"
 #include "tokenizer/tokenizer.h"
@@ -52,6 +53,8 @@ void write_config_for_tiktoken(const Tokenizer& tok, const fs::path& dir) {
 
 void install_tokenizer_files(const fs::path& source, const fs::path& checkpoint_dir) {
   Tokenizer tok = Tokenizer::load(source);  // validates the source before anything is written
+  if (!fs::is_directory(source) && io::is_gguf_file(source))
+    throw Error(source.string() + ": a GGUF file's tokenizer cannot be installed as Hugging Face tokenizer files");
   std::error_code ec;
   fs::create_directories(checkpoint_dir, ec);
   if (ec) throw Error("cannot create " + checkpoint_dir.string() + ": " + ec.message());

@@ -18,8 +18,13 @@ class Splitter {
   virtual void split(std::string_view text, std::vector<std::string_view>& pieces) const = 0;
 };
 
+// GPT-2's pattern (Hugging Face ByteLevel with "use_regex", llama.cpp "gpt-2").
+extern const std::string_view kGpt2Pattern;
+
 // The hand-written matcher for kLlama4Pattern (exact, with Unicode 16 classes),
 // or PCRE2 with JIT for any other pattern (Unicode classes of Debian's PCRE2).
-std::unique_ptr<Splitter> make_splitter(std::string_view pattern);
+// Several patterns apply in turn, each to the pieces of the one before (the
+// stages of llama.cpp's regex_exprs, or a Hugging Face Sequence of Splits).
+std::unique_ptr<Splitter> make_splitter(const std::vector<std::string>& patterns);
 
 }  // namespace mobilellm::tokenizer

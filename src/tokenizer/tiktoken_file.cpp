@@ -58,7 +58,7 @@ std::string read_file(const std::filesystem::path& path) {
 
 TokenizerData parse_tiktoken(std::string_view text, const std::string& where_text) {
   TokenizerData data;
-  data.pattern = std::string(kLlama4Pattern);
+  data.patterns = {std::string(kLlama4Pattern)};
   std::string bytes;
   size_t line_no = 0;
   for (size_t pos = 0; pos < text.size();) {

@@ -21,8 +21,13 @@
 
 namespace mobilellm {
 
+namespace tokenizer {
+struct GgufVocab;
+}
+
 struct EncodeOptions {
   bool add_bos = false;        // prepend bos_id()
+  bool add_eos = false;        // append eos_id()
   bool parse_special = false;  // "<|eot|>" in the text becomes the special id, not plain text
   bool lossy_utf8 = false;     // invalid UTF-8 becomes U+FFFD instead of an Error
 };
@@ -30,8 +35,9 @@ struct EncodeOptions {
 class Tokenizer {
  public:
   // `path` is a tokenizer.model (tiktoken ranks; gets the 2,048 Llama-4
-  // special tokens), a tokenizer.json (Hugging Face), or a checkpoint
-  // directory holding either (tokenizer.json preferred). In a directory,
+  // special tokens), a tokenizer.json (Hugging Face), a GGUF file (its
+  // tokenizer.* metadata, see from_gguf_vocab), or a checkpoint directory
+  // holding a tokenizer.model or tokenizer.json (tokenizer.json preferred). In a directory,
   // tokenizer_config.json / special_tokens_map.json / chat_template.jinja add
   // tokens, BOS/EOS and the chat template. Throws mobilellm::Error naming the
   // file and line or JSON path of anything malformed.
@@ -40,6 +46,10 @@ class Tokenizer {
   // converted model file carries its tokenizer this way); `origin` names
   // them in messages.
   static Tokenizer load_files(const std::string& origin, const std::map<std::string, std::string>& files);
+  // A GGUF file's tokenizer (its tokenizer.* metadata); `origin` names the
+  // file in messages. Byte-level BPE ("gpt2", with llama.cpp's pre-tokenizers)
+  // or SentencePiece ("llama"); docs/TOKENIZER.md.
+  static Tokenizer from_gguf_vocab(const tokenizer::GgufVocab& vocab, const std::string& origin);
 
   std::vector<int32_t> encode(std::string_view text, const EncodeOptions& options = {}) const;
 
@@ -50,9 +60,12 @@ class Tokenizer {
 
   int32_t vocab_size() const;
   int32_t bos_id() const;                  // -1 when there is none
-  // Whether the model expects BOS before a text (tokenizer_config.json's
-  // add_bos_token; without it: whenever there is a BOS token).
-  bool add_bos_default() const;
+  int32_t eos_id() const;                  // the id add_eos appends; -1 when there is none
+  // Whether the model wants BOS / EOS around a prompt (GGUF add_bos_token /
+  // add_eos_token, tokenizer_config.json's add_bos_token; otherwise BOS when
+  // there is one, no EOS).
+  bool default_add_bos() const;
+  bool default_add_eos() const;
   std::span<const int32_t> eos_ids() const;  // every id that ends generation
   bool is_special(int32_t id) const;
   std::optional<int32_t> find_special(std::string_view text) const;  // "<|eot|>" -> 200008

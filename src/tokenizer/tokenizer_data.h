@@ -27,13 +27,26 @@ struct TokenizerData {
   // Otherwise the merge list of tokenizer.json, priority = position.
   std::vector<MergeTable::Merge> merges;
   bool ignore_merges = true;
-  std::string pattern;
+  // Split regexes applied in turn: each cuts the pieces of the one before.
+  std::vector<std::string> patterns;
+  // Meta's 400,000 / 25,000 long-input chunking (Llama-4 tokenizer files);
+  // GGUF vocabularies encode their text whole, as llama.cpp and tokenizers do.
+  bool meta_chunking = true;
+  // SentencePiece (GGUF "llama"): the score of each token, which orders the
+  // merges; non-empty selects the SentencePiece encoder instead of BPE.
+  std::vector<float> scores;
+  std::vector<int32_t> byte_tokens;  // SentencePiece byte fallback: the <0xNN> id per byte (empty: none)
+  bool add_space_prefix = false;     // SentencePiece: " " before text at the start and after a special token
   std::vector<AddedToken> added;
   std::string bos_token, eos_token;  // texts, from the checkpoint config
   std::vector<int32_t> config_eos_ids;
+  // From GGUF metadata, which names ids instead of texts: these replace the
+  // lookups by text when set.
+  int32_t bos_id = -1, eos_id = -1, unk_id = -1;
+  std::vector<int32_t> stop_ids;
+  // The model's own choice (GGUF add_bos_token / add_eos_token, tokenizer_config.json's add_bos_token).
+  std::optional<bool> add_bos, add_eos;
   std::string chat_template;
-  // tokenizer_config.json's add_bos_token (GGUF: tokenizer.ggml.add_bos_token); unset: add BOS when there is one.
-  std::optional<bool> add_bos;
 };
 
 }  // namespace mobilellm::tokenizer

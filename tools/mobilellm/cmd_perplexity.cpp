@@ -113,7 +113,7 @@ void add_perplexity_command(CLI::App& app) {
 
     Timer tokenize_timer;
     std::vector<int32_t> tokens =
-        tokenizer.encode(read_text(opts->text), {.add_bos = tokenizer.add_bos_default(), .lossy_utf8 = true});
+        tokenizer.encode(read_text(opts->text), {.add_bos = tokenizer.default_add_bos(), .lossy_utf8 = true});
     std::fprintf(stderr, "perplexity: tokenized %s: %zu tokens in %.2f s\n", opts->text.c_str(), tokens.size(),
                  tokenize_timer.seconds());
     if (base) {
@@ -129,7 +129,7 @@ void add_perplexity_command(CLI::App& app) {
                   std::to_string(c.max_position_embeddings));
     // llama.cpp replaces each chunk's first token by BOS when the model adds one.
     const int32_t bos = tokenizer.bos_id();
-    if (tokenizer.add_bos_default() && bos >= 0)
+    if (tokenizer.default_add_bos() && bos >= 0)
       for (int64_t i = 0; i < plan.chunks; ++i) tokens[static_cast<size_t>(i * plan.n_ctx)] = bos;
     tokens.resize(static_cast<size_t>(plan.chunks * plan.n_ctx));
     if (base && !std::equal(tokens.begin(), tokens.end(), base->header().tokens.begin()))

@@ -52,7 +52,7 @@ void add_run_command(CLI::App& app) {
       tokenizer = load_tokenizer_for(*model, opts->tokenizer, /*required=*/!opts->prompt.empty());
     std::vector<int32_t> prompt =
         opts->prompt.empty() ? parse_ids(opts->prompt_ids)
-                             : tokenizer->encode(opts->prompt, {.add_bos = !opts->no_bos && tokenizer->add_bos_default(), .parse_special = opts->special});
+                             : tokenizer->encode(opts->prompt, {.add_bos = !opts->no_bos && tokenizer->default_add_bos(), .parse_special = opts->special});
     if (prompt.empty()) throw Error("the prompt is empty");
     const auto& c = model->config();
     const auto& defaults = model->generation_defaults();

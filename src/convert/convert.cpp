@@ -12,6 +12,7 @@
 #include "format/model_file.h"
 #include "io/safetensors.h"
 #include "model/checkpoint.h"
+#include "tokenizer/tokenizer.h"
 #include "model/config.h"
 #include "quant/int4_quant.h"
 #include "quant/q4_matrix.h"
@@ -205,6 +206,10 @@ class Converter {
       if (o_.progress) o_.progress(done, total, tensors[i].name);
     }
     report_.learned_scales_ignored = static_cast<int64_t>(quantizer_names_.size()) - report_.learned_scales_used;
+    if (!directory && checkpoint.gguf->find("tokenizer.ggml.model")) {
+      const std::string bytes = io::gguf_metadata_subset(*checkpoint.gguf, "tokenizer.");
+      writer.add_blob(Tokenizer::kGgufTokenizerFile, bytes.data(), bytes.size());
+    }
     for (const char* name : kTokenizerFiles) {
       if (!directory) break;
       const fs::path p = o_.input / name;

@@ -9,6 +9,7 @@ namespace mobilellm {
 
 bool model_has_tokenizer(const model::Model& model) {
   if (const format::ModelFile* file = model.file()) return !file->index().blobs.empty();
+  if (const io::GgufFile* gguf = model.gguf()) return gguf->find("tokenizer.ggml.model") != nullptr;
   for (const char* name : {"tokenizer.json", "tokenizer.model"})
     if (std::filesystem::exists(model.path() / name)) return true;
   return false;
@@ -17,7 +18,7 @@ bool model_has_tokenizer(const model::Model& model) {
 Tokenizer load_model_tokenizer(const model::Model& model, const std::filesystem::path& given) {
   if (!given.empty()) return Tokenizer::load(given);
   if (!model_has_tokenizer(model))
-    throw Error(model.path().string() + " carries no tokenizer.json or tokenizer.model: pass --tokenizer PATH");
+    throw Error(model.path().string() + " carries no tokenizer (tokenizer.json, tokenizer.model or GGUF tokenizer.* metadata): pass --tokenizer PATH");
   const format::ModelFile* file = model.file();
   if (!file) return Tokenizer::load(model.path());
   std::map<std::string, std::string> files;

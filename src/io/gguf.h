@@ -157,4 +157,9 @@ std::vector<float> dequantize(const GgufTensor& tensor);
 
 bool is_gguf_file(const std::filesystem::path& path);  // magic "GGUF" at offset 0
 
+// A GGUF file (version 3, no tensors) holding the metadata of `file` whose keys
+// start with `key_prefix`: a converted model file carries its GGUF source's
+// tokenizer.* metadata so.
+std::string gguf_metadata_subset(const GgufFile& file, std::string_view key_prefix);
+
 }  // namespace mobilellm::io

@@ -84,11 +84,6 @@ Tokenizer::Impl::Impl(TokenizerData d) {
   }
 
   auto id_of = [&](const std::string& text) { return text.empty() ? -1 : all_added.find(text); };
-<<<<<<< HEAD
-  bos = id_of(d.bos_token.empty() ? "<|begin_of_text|>" : d.bos_token);
-  for (const char* stop : {"<|end_of_text|>", "<|eom|>", "<|eot|>"})
-    if (int32_t id = id_of(stop); id >= 0) eos.push_back(id);
-=======
   bos = d.bos_id >= 0 ? d.bos_id : id_of(d.bos_token.empty() ? "<|begin_of_text|>" : d.bos_token);
   if (!d.stop_ids.empty()) {
     eos = d.stop_ids;
@@ -96,7 +91,6 @@ Tokenizer::Impl::Impl(TokenizerData d) {
     for (const char* stop : {"<|end_of_text|>", "<|eom|>", "<|eot|>"})
       if (int32_t id = id_of(stop); id >= 0) eos.push_back(id);
   }
->>>>>>> tok
   if (eos.empty()) {
     eos = d.config_eos_ids;
     if (int32_t id = id_of(d.eos_token); id >= 0 && std::find(eos.begin(), eos.end(), id) == eos.end()) eos.push_back(id);
@@ -115,9 +109,16 @@ Tokenizer::Impl::Impl(TokenizerData d) {
 namespace {
 
 // A checkpoint's files: tokenizer.json (preferred) or tokenizer.model, then
-// the checkpoint's configuration around it.
+// the checkpoint's configuration around it; or the tokenizer.gguf that a
+// model file converted from a GGUF carries (io::gguf_metadata_subset).
 TokenizerData load_checkpoint(const TokenizerFiles& files, const std::string& missing) {
   TokenizerData data;
+  if (files.has(Tokenizer::kGgufTokenizerFile)) {
+    const std::string bytes = files.read(Tokenizer::kGgufTokenizerFile);
+    auto file = io::GgufFile::parse({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                                    files.where(Tokenizer::kGgufTokenizerFile));
+    return tokenizer_data_from_gguf(read_gguf_vocab(*file), files.where(Tokenizer::kGgufTokenizerFile));
+  }
   if (files.has("tokenizer.json"))
     data = parse_hf_tokenizer_json(files.read("tokenizer.json"), files.where("tokenizer.json"));
   else if (files.has("tokenizer.model"))
@@ -203,12 +204,9 @@ std::string Tokenizer::decode(std::span<const int32_t> ids) const {
 
 int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(impl_->vocab->size()); }
 int32_t Tokenizer::bos_id() const { return impl_->bos; }
-<<<<<<< HEAD
-=======
 int32_t Tokenizer::eos_id() const { return impl_->eos_to_add; }
 bool Tokenizer::default_add_bos() const { return impl_->default_add_bos; }
 bool Tokenizer::default_add_eos() const { return impl_->default_add_eos; }
->>>>>>> tok
 std::span<const int32_t> Tokenizer::eos_ids() const { return impl_->eos; }
 bool Tokenizer::is_special(int32_t id) const { return id >= 0 && id < vocab_size() && impl_->special[id]; }
 

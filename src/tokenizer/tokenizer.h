@@ -46,6 +46,9 @@ class Tokenizer {
   // converted model file carries its tokenizer this way); `origin` names
   // them in messages.
   static Tokenizer load_files(const std::string& origin, const std::map<std::string, std::string>& files);
+  // The name under which a model file converted from a GGUF keeps that file's
+  // tokenizer.* metadata (a GGUF file without tensors).
+  static constexpr const char* kGgufTokenizerFile = "tokenizer.gguf";
   // A GGUF file's tokenizer (its tokenizer.* metadata); `origin` names the
   // file in messages. Byte-level BPE ("gpt2", with llama.cpp's pre-tokenizers)
   // or SentencePiece ("llama"); docs/TOKENIZER.md.

@@ -265,9 +265,8 @@ class GgufParser {
       fail(tensor + ": shape " + shape_text(t.ne) + " of " + ggml_type_name(t.type) + " takes more than 2^64 bytes");
     }
     t.nbytes = nbytes;
-    // Until place_tensors() turns it into a pointer, data holds the offset inside the data section.
-    offsets_.push_back(read<uint64_t>("the data offset of " + tensor));
-    t.data = nullptr;
+    t.offset = read<uint64_t>("the data offset of " + tensor);
+    t.data = nullptr;  // set by place_tensors() once the data section's start is known
     out_.tensor_index_.emplace(t.name, index);
     out_.tensors_.push_back(std::move(t));
   }
@@ -280,7 +279,7 @@ class GgufParser {
     auto& tensors = out_.tensors_;
     for (size_t i = 0; i < tensors.size(); ++i) {
       GgufTensor& t = tensors[i];
-      const uint64_t offset = offsets_[i];
+      const uint64_t offset = t.offset;
       const std::string tensor = "tensor " + quote_name(t.name);
       if (offset % align != 0) {
         fail(tensor + ": data offset " + std::to_string(offset) + " is not a multiple of the alignment " +
@@ -295,13 +294,14 @@ class GgufParser {
     }
     std::vector<size_t> order(tensors.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return offsets_[a] < offsets_[b]; });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors[a].offset < tensors[b].offset; });
     for (size_t i = 1; i < order.size(); ++i) {
-      const size_t a = order[i - 1], b = order[i];
-      if (offsets_[a] + tensors[a].nbytes > offsets_[b]) {
-        fail("tensors " + quote_name(tensors[a].name) + " and " + quote_name(tensors[b].name) + " overlap: data bytes [" +
-             std::to_string(offsets_[a]) + ", " + std::to_string(offsets_[a] + tensors[a].nbytes) + ") and [" +
-             std::to_string(offsets_[b]) + ", " + std::to_string(offsets_[b] + tensors[b].nbytes) + ")");
+      const GgufTensor& a = tensors[order[i - 1]];
+      const GgufTensor& b = tensors[order[i]];
+      if (a.offset + a.nbytes > b.offset) {
+        fail("tensors " + quote_name(a.name) + " and " + quote_name(b.name) + " overlap: data bytes [" +
+             std::to_string(a.offset) + ", " + std::to_string(a.offset + a.nbytes) + ") and [" +
+             std::to_string(b.offset) + ", " + std::to_string(b.offset + b.nbytes) + ")");
       }
     }
   }
@@ -309,7 +309,6 @@ class GgufParser {
   std::span<const uint8_t> bytes_;
   GgufFile& out_;
   uint64_t pos_ = 0;
-  std::vector<uint64_t> offsets_;  // of each tensor inside the data section
 };
 
 std::shared_ptr<const GgufFile> GgufFile::parse(std::span<const uint8_t> bytes, const std::filesystem::path& path) {

@@ -143,7 +143,7 @@ class GgufFile {
   std::filesystem::path path_;
   std::optional<MappedFile> mapping_;  // absent for parse()
   uint32_t version_ = 0;
-  uint64_t alignment_ = 32;
+  uint64_t alignment_ = 32;  // GGUF_DEFAULT_ALIGNMENT, when general.alignment is absent
   uint64_t data_offset_ = 0;
   std::vector<GgufValue> values_;
   std::map<std::string, size_t, std::less<>> value_index_;

@@ -24,8 +24,11 @@ namespace {
 constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;         // key length, type, a 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, one ne, type, offset
 constexpr uint32_t kMaxDims = 4;                              // GGML_MAX_DIMS
-constexpr uint64_t kDefaultAlignment = 32;                    // GGUF_DEFAULT_ALIGNMENT
 constexpr size_t kMaxQuotedBytes = 96;
+// Counts are only bounded by the bytes left, which include the tensor data: a
+// lying count in front of gigabytes of weights must not reserve gigabytes of
+// entries before its first entry fails to parse. Larger tables grow as read.
+constexpr uint64_t kMaxReserve = 1 << 16;
 
 // A name from the file, quoted for a message: bytes outside printable ASCII
 // escaped, long names cut, so a hostile name cannot garble the message.
@@ -64,10 +67,10 @@ class GgufParser {
   void run() {
     read_preamble();
     const auto [n_tensors, n_values] = read_counts();
-    out_.values_.reserve(n_values);
+    out_.values_.reserve(std::min(n_values, kMaxReserve));
     for (uint64_t i = 0; i < n_values; ++i) read_value(i);
     read_alignment();
-    out_.tensors_.reserve(n_tensors);
+    out_.tensors_.reserve(std::min(n_tensors, kMaxReserve));
     for (uint64_t i = 0; i < n_tensors; ++i) read_tensor_info(i);
     place_tensors();
   }
@@ -193,7 +196,7 @@ class GgufParser {
       }
     }
     if (element == GgufValueType::kString) {
-      v.strings_.reserve(v.count_);
+      v.strings_.reserve(std::min(v.count_, kMaxReserve));
       for (uint64_t i = 0; i < v.count_; ++i) {
         v.strings_.push_back(read_string(v.type_ == GgufValueType::kArray
                                              ? "string " + std::to_string(i) + of_key

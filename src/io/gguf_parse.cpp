@@ -10,6 +10,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <type_traits>
 
 #include "io/gguf.h"
 #include "runtime/error.h"
@@ -80,28 +81,41 @@ class GgufParser {
 
   uint64_t left() const { return bytes_.size() - pos_; }
 
-  const uint8_t* take(uint64_t n, const std::string& what) {
+  // `what` names the field in a message: a string, or a callable that makes
+  // one only on failure (for the loop over the elements of large arrays).
+  template <typename What>
+  static std::string describe(const What& what) {
+    if constexpr (std::is_invocable_v<What>) {
+      return what();
+    } else {
+      return std::string(what);
+    }
+  }
+
+  template <typename What>
+  const uint8_t* take(uint64_t n, const What& what) {
     if (n > left()) {
-      fail("file ends inside " + what + " at offset " + std::to_string(pos_) + ": it needs " + std::to_string(n) +
-           " bytes, " + std::to_string(left()) + " are left");
+      fail("file ends inside " + describe(what) + " at offset " + std::to_string(pos_) + ": it needs " +
+           std::to_string(n) + " bytes, " + std::to_string(left()) + " are left");
     }
     const uint8_t* p = bytes_.data() + pos_;
     pos_ += n;
     return p;
   }
 
-  template <typename T>
-  T read(const std::string& what) {
+  template <typename T, typename What>
+  T read(const What& what) {
     T v;
     std::memcpy(&v, take(sizeof(T), what), sizeof(T));
     return v;
   }
 
-  std::string read_string(const std::string& what) {
-    const uint64_t n = read<uint64_t>("the length of " + what);
+  template <typename What>
+  std::string read_string(const What& what) {
+    const uint64_t n = read<uint64_t>([&] { return "the length of " + describe(what); });
     if (n > left()) {
-      fail("the length of " + what + " is " + std::to_string(n) + " bytes, but only " + std::to_string(left()) +
-           " bytes are left in the file");
+      fail("the length of " + describe(what) + " is " + std::to_string(n) + " bytes, but only " +
+           std::to_string(left()) + " bytes are left in the file");
     }
     const uint8_t* p = take(n, what);
     return std::string(reinterpret_cast<const char*>(p), n);
@@ -198,9 +212,9 @@ class GgufParser {
     if (element == GgufValueType::kString) {
       v.strings_.reserve(std::min(v.count_, kMaxReserve));
       for (uint64_t i = 0; i < v.count_; ++i) {
-        v.strings_.push_back(read_string(v.type_ == GgufValueType::kArray
-                                             ? "string " + std::to_string(i) + of_key
-                                             : "the value" + of_key));
+        v.strings_.push_back(read_string([&] {
+          return (v.type_ == GgufValueType::kArray ? "string " + std::to_string(i) : std::string("the value")) + of_key;
+        }));
       }
     } else {
       const uint64_t n = v.count_ * gguf_value_type_size(element);

@@ -43,6 +43,7 @@ struct GgufTensor {
   GgmlType type;
   const uint8_t* data;  // into the mapping, aligned to the file's general.alignment
   uint64_t nbytes;
+  uint64_t offset;  // of data inside the data section, as the file states it
   int64_t elements() const;
 };
 
@@ -85,6 +86,7 @@ class GgufValue {
   std::vector<int64_t> as_int_array() const;  // array of any integer type, range-checked like as_int
   std::vector<float> as_float_array() const;  // array of f32 (or f64, rounded to float)
   const std::vector<std::string>& as_string_array() const;
+  std::vector<bool> as_bool_array() const;
 
  private:
   friend class GgufParser;
@@ -141,7 +143,7 @@ class GgufFile {
   std::filesystem::path path_;
   std::optional<MappedFile> mapping_;  // absent for parse()
   uint32_t version_ = 0;
-  uint64_t alignment_ = 32;
+  uint64_t alignment_ = 32;  // GGUF_DEFAULT_ALIGNMENT, when general.alignment is absent
   uint64_t data_offset_ = 0;
   std::vector<GgufValue> values_;
   std::map<std::string, size_t, std::less<>> value_index_;

@@ -10,6 +10,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <type_traits>
 
 #include "io/gguf.h"
 #include "runtime/error.h"
@@ -24,8 +25,11 @@ namespace {
 constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;         // key length, type, a 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, one ne, type, offset
 constexpr uint32_t kMaxDims = 4;                              // GGML_MAX_DIMS
-constexpr uint64_t kDefaultAlignment = 32;                    // GGUF_DEFAULT_ALIGNMENT
 constexpr size_t kMaxQuotedBytes = 96;
+// Counts are only bounded by the bytes left, which include the tensor data: a
+// lying count in front of gigabytes of weights must not reserve gigabytes of
+// entries before its first entry fails to parse. Larger tables grow as read.
+constexpr uint64_t kMaxReserve = 1 << 16;
 
 // A name from the file, quoted for a message: bytes outside printable ASCII
 // escaped, long names cut, so a hostile name cannot garble the message.
@@ -64,10 +68,10 @@ class GgufParser {
   void run() {
     read_preamble();
     const auto [n_tensors, n_values] = read_counts();
-    out_.values_.reserve(n_values);
+    out_.values_.reserve(std::min(n_values, kMaxReserve));
     for (uint64_t i = 0; i < n_values; ++i) read_value(i);
     read_alignment();
-    out_.tensors_.reserve(n_tensors);
+    out_.tensors_.reserve(std::min(n_tensors, kMaxReserve));
     for (uint64_t i = 0; i < n_tensors; ++i) read_tensor_info(i);
     place_tensors();
   }
@@ -77,28 +81,41 @@ class GgufParser {
 
   uint64_t left() const { return bytes_.size() - pos_; }
 
-  const uint8_t* take(uint64_t n, const std::string& what) {
+  // `what` names the field in a message: a string, or a callable that makes
+  // one only on failure (for the loop over the elements of large arrays).
+  template <typename What>
+  static std::string describe(const What& what) {
+    if constexpr (std::is_invocable_v<What>) {
+      return what();
+    } else {
+      return std::string(what);
+    }
+  }
+
+  template <typename What>
+  const uint8_t* take(uint64_t n, const What& what) {
     if (n > left()) {
-      fail("file ends inside " + what + " at offset " + std::to_string(pos_) + ": it needs " + std::to_string(n) +
-           " bytes, " + std::to_string(left()) + " are left");
+      fail("file ends inside " + describe(what) + " at offset " + std::to_string(pos_) + ": it needs " +
+           std::to_string(n) + " bytes, " + std::to_string(left()) + " are left");
     }
     const uint8_t* p = bytes_.data() + pos_;
     pos_ += n;
     return p;
   }
 
-  template <typename T>
-  T read(const std::string& what) {
+  template <typename T, typename What>
+  T read(const What& what) {
     T v;
     std::memcpy(&v, take(sizeof(T), what), sizeof(T));
     return v;
   }
 
-  std::string read_string(const std::string& what) {
-    const uint64_t n = read<uint64_t>("the length of " + what);
+  template <typename What>
+  std::string read_string(const What& what) {
+    const uint64_t n = read<uint64_t>([&] { return "the length of " + describe(what); });
     if (n > left()) {
-      fail("the length of " + what + " is " + std::to_string(n) + " bytes, but only " + std::to_string(left()) +
-           " bytes are left in the file");
+      fail("the length of " + describe(what) + " is " + std::to_string(n) + " bytes, but only " +
+           std::to_string(left()) + " bytes are left in the file");
     }
     const uint8_t* p = take(n, what);
     return std::string(reinterpret_cast<const char*>(p), n);
@@ -193,11 +210,11 @@ class GgufParser {
       }
     }
     if (element == GgufValueType::kString) {
-      v.strings_.reserve(v.count_);
+      v.strings_.reserve(std::min(v.count_, kMaxReserve));
       for (uint64_t i = 0; i < v.count_; ++i) {
-        v.strings_.push_back(read_string(v.type_ == GgufValueType::kArray
-                                             ? "string " + std::to_string(i) + of_key
-                                             : "the value" + of_key));
+        v.strings_.push_back(read_string([&] {
+          return (v.type_ == GgufValueType::kArray ? "string " + std::to_string(i) : std::string("the value")) + of_key;
+        }));
       }
     } else {
       const uint64_t n = v.count_ * gguf_value_type_size(element);
@@ -265,9 +282,8 @@ class GgufParser {
       fail(tensor + ": shape " + shape_text(t.ne) + " of " + ggml_type_name(t.type) + " takes more than 2^64 bytes");
     }
     t.nbytes = nbytes;
-    // Until place_tensors() turns it into a pointer, data holds the offset inside the data section.
-    offsets_.push_back(read<uint64_t>("the data offset of " + tensor));
-    t.data = nullptr;
+    t.offset = read<uint64_t>("the data offset of " + tensor);
+    t.data = nullptr;  // set by place_tensors() once the data section's start is known
     out_.tensor_index_.emplace(t.name, index);
     out_.tensors_.push_back(std::move(t));
   }
@@ -280,7 +296,7 @@ class GgufParser {
     auto& tensors = out_.tensors_;
     for (size_t i = 0; i < tensors.size(); ++i) {
       GgufTensor& t = tensors[i];
-      const uint64_t offset = offsets_[i];
+      const uint64_t offset = t.offset;
       const std::string tensor = "tensor " + quote_name(t.name);
       if (offset % align != 0) {
         fail(tensor + ": data offset " + std::to_string(offset) + " is not a multiple of the alignment " +
@@ -295,13 +311,14 @@ class GgufParser {
     }
     std::vector<size_t> order(tensors.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return offsets_[a] < offsets_[b]; });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors[a].offset < tensors[b].offset; });
     for (size_t i = 1; i < order.size(); ++i) {
-      const size_t a = order[i - 1], b = order[i];
-      if (offsets_[a] + tensors[a].nbytes > offsets_[b]) {
-        fail("tensors " + quote_name(tensors[a].name) + " and " + quote_name(tensors[b].name) + " overlap: data bytes [" +
-             std::to_string(offsets_[a]) + ", " + std::to_string(offsets_[a] + tensors[a].nbytes) + ") and [" +
-             std::to_string(offsets_[b]) + ", " + std::to_string(offsets_[b] + tensors[b].nbytes) + ")");
+      const GgufTensor& a = tensors[order[i - 1]];
+      const GgufTensor& b = tensors[order[i]];
+      if (a.offset + a.nbytes > b.offset) {
+        fail("tensors " + quote_name(a.name) + " and " + quote_name(b.name) + " overlap: data bytes [" +
+             std::to_string(a.offset) + ", " + std::to_string(a.offset + a.nbytes) + ") and [" +
+             std::to_string(b.offset) + ", " + std::to_string(b.offset + b.nbytes) + ")");
       }
     }
   }
@@ -309,7 +326,6 @@ class GgufParser {
   std::span<const uint8_t> bytes_;
   GgufFile& out_;
   uint64_t pos_ = 0;
-  std::vector<uint64_t> offsets_;  // of each tensor inside the data section
 };
 
 std::shared_ptr<const GgufFile> GgufFile::parse(std::span<const uint8_t> bytes, const std::filesystem::path& path) {

@@ -160,6 +160,11 @@ const std::vector<std::string>& GgufValue::as_string_array() const {
   return strings_;
 }
 
+std::vector<bool> GgufValue::as_bool_array() const {
+  if (type_ != GgufValueType::kArray || element_type_ != GgufValueType::kBool) mismatch("an array of bool");
+  return std::vector<bool>(raw_, raw_ + count_);
+}
+
 const GgufValue* GgufFile::find(std::string_view key) const {
   auto it = value_index_.find(key);
   return it == value_index_.end() ? nullptr : &values_[it->second];

@@ -27,17 +27,13 @@ class FileBinder {
   void matrix(const std::string& name, const std::vector<int64_t>& shape, kernels::WeightMatrix& f,
               quant::Q4Matrix& q) {
     const format::TensorInfo& t = find(name, shape);
-    switch (t.type) {
-      case TensorType::kQ4G32:
-      case TensorType::kQ4CW:
-        q = quant::q4_view(t.type == TensorType::kQ4G32 ? quant::Q4Scheme::kGroup32 : quant::Q4Scheme::kChannel,
-                           shape[0], shape[1], file_.data(t));
-        quantized_ = true;
-        return;
-      case TensorType::kF32: f = {file_.data(t), DType::kF32, shape[0], shape[1]}; break;
-      case TensorType::kBF16: f = {file_.data(t), DType::kBF16, shape[0], shape[1]}; break;
-      case TensorType::kF16: f = {file_.data(t), DType::kF16, shape[0], shape[1]}; break;
+    if (const std::optional<quant::Q4Scheme> scheme = format::q4_scheme(t.type)) {
+      q = quant::q4_view(*scheme, shape[0], shape[1], file_.data(t));
+      quantized_ = true;
+      return;
     }
+    const DType dtype = t.type == TensorType::kBF16 ? DType::kBF16 : t.type == TensorType::kF16 ? DType::kF16 : DType::kF32;
+    f = {file_.data(t), dtype, shape[0], shape[1]};
     floating_ = true;
   }
 

@@ -34,7 +34,8 @@ class FileBinder {
     }
     const DType dtype = t.type == TensorType::kBF16 ? DType::kBF16 : t.type == TensorType::kF16 ? DType::kF16 : DType::kF32;
     f = {file_.data(t), dtype, shape[0], shape[1]};
-    floating_ = true;
+    // q4_1 files keep matrices whose width 32 does not divide in float.
+    if (shape[1] % 32 == 0) floating_ = true;
   }
 
   std::vector<float> vector(const std::string& name, int64_t n) {
@@ -47,7 +48,8 @@ class FileBinder {
     return out;
   }
 
-  // One model runs one way: all matrices int4 or all float.
+  // One model runs one way: all matrices int4 or all float, but for the
+  // float matrices an int4 type cannot hold.
   bool quantized() const {
     if (quantized_ && floating_)
       throw Error(file_.path().string() + ": mixes int4 and float matrices; convert it again with one --scheme");

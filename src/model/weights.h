@@ -31,7 +31,9 @@ struct ModelWeights {
   kernels::WeightMatrix output;     // [vocab][hidden]; the embedding when tied
   std::vector<float> final_norm;
   std::vector<LayerWeights> layers;
-  // int4 models: the matrices are here instead (the WeightMatrix fields stay empty).
+  // int4 models: the matrices are here instead (the WeightMatrix fields stay
+  // empty), except those 32 does not divide the width of (q4_1 keeps them in
+  // float: their Q4Matrix has no blocks).
   bool quantized = false;
   quant::Q4Matrix q_embedding, q_output;
   std::vector<QuantizedLayerWeights> q_layers;

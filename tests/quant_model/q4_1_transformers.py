@@ -39,7 +39,8 @@ MAX_MEAN_KL = 1e-2
 MAX_SHARE_OF_ORIGINAL = 0.25
 ISAS = ("scalar", "avx2", "avx512", "neon")
 ISA_MISSING = "not compiled into this build or not supported by this CPU"
-# The matrices `convert --scheme q4_1` quantizes (norms stay f32).
+# The matrices `convert --scheme q4_1` quantizes (norms stay f32; so do matrices whose width 32 does
+# not divide).
 QUANTIZED = ("embed_tokens.weight", "q_proj.weight", "k_proj.weight", "v_proj.weight", "o_proj.weight",
              "gate_proj.weight", "up_proj.weight", "down_proj.weight", "lm_head.weight")
 
@@ -72,13 +73,14 @@ def main() -> int:
     if p.returncode != 0:
         print(f"FAIL: convert exited {p.returncode}: {p.stderr}")
         return 1
+    print("  " + p.stderr.strip().replace("\n", "\n  "))
 
     model = make_fixtures.Llama4ForCausalLM.from_pretrained(ckpt, dtype=torch.float32,
                                                            attn_implementation="eager").eval()
     with torch.no_grad():
         original = make_fixtures.logits_of(model, ids).double().numpy()
         for name, param in model.named_parameters():
-            if name.endswith(QUANTIZED) and param.dim() == 2:
+            if name.endswith(QUANTIZED) and param.dim() == 2 and param.shape[1] % 32 == 0:
                 w = param.detach().numpy()
                 blocks = quantize(w, GGMLQuantizationType.Q4_1)
                 param.copy_(torch.from_numpy(dequantize(blocks, GGMLQuantizationType.Q4_1).reshape(w.shape)))

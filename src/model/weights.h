@@ -20,7 +20,7 @@ struct LayerWeights {
   kernels::WeightMatrix w_gate, w_up, w_down;
 };
 
-// The int4 matrices of a q4g32 / q4cw model file, in the kernels' layout.
+// The int4 matrices of a q4g32 / q4cw / q4_1 model file, in the kernels' layout.
 struct QuantizedLayerWeights {
   quant::Q4Matrix wq, wk, wv, wo;
   quant::Q4Matrix w_gate, w_up, w_down;

@@ -226,7 +226,7 @@ class Converter {
     const SourceRows src(t);
     const int64_t rows = p.shape[0], cols = p.shape.size() == 2 ? p.shape[1] : p.shape[0];
     const bool affine = o_.scheme == "q4_1";
-    // q4_1 keeps a matrix whose rows do not split into groups of 32 in f32 (reported), as llama.cpp does.
+    // q4_1 keeps a matrix whose rows do not split into groups of 32 in f32 (reported).
     const bool kept_float = p.matrix && affine && cols % quant::kQ4Group != 0;
     const bool quantized = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw" || affine) && !kept_float;
     if (kept_float) report_.kept_float.push_back(p.name);

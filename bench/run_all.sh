@@ -37,6 +37,10 @@ step float_vs_llamacpp "$py" bench/llamacpp/compare.py --ours "$ckpt" --gguf "$o
   --threads "$threads" --prompt 512 --gen 32
 step q4_vs_llamacpp "$py" bench/llamacpp/compare.py --ours "$out/pro.q4g32" --gguf "$out/pro.q4_0.gguf" \
   --threads "$threads" --prompt 2048,8192 --gen 64
+[ -f "$out/pro.q4_1" ] || step convert_q4_1 /usr/bin/time -f "convert wall %e s, max RSS %M KB" \
+  "$bin" convert -m "$ckpt" -o "$out/pro.q4_1" --scheme q4_1 -t "$threads"
+step q4g32_vs_q4_1 bash -c "'$bin' bench -m '$out/pro.q4g32' -t $threads --prompt 512 --gen 64 && \
+  '$bin' bench -m '$out/pro.q4_1' -t $threads --prompt 512 --gen 64"
 step q4_long "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt 8192,32768 --gen 16
 step q4_long_all_global "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt 8192,32768 --gen 16 --all-global
 step q4_kv_sizes "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt "" --synthetic-depth 2048,4096,8192 --gen 16

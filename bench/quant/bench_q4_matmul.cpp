@@ -1,5 +1,6 @@
-// q4g32 weights × int8 activations at MobileLLM-Pro's projection shapes,
-// through q4_matmul with the dispatched table (MOBILELLM_ISA picks another).
+// int4 weights (q4g32, or q4_1: ggml's Q4_1 blocks) × int8 activations at
+// MobileLLM-Pro's projection shapes, through q4_matmul with the dispatched
+// table (MOBILELLM_ISA picks another).
 //   GEMV (decode, m = 1): weight GB/s, to hold against bench/kernels' membw.
 //   GEMM (prefill): int8 MAC/s.
 // Decode weights come from DRAM in the model (600 MB go by between two uses
@@ -19,23 +20,25 @@ namespace {
 
 constexpr size_t kColdBytes = size_t{256} << 20;
 
-// Random codes and bf16 amax values in place: the kernels' speed does not
-// depend on the values, and packing 256 MiB through q4_pack is slow.
-AlignedBuffer<uint8_t> random_packed(int64_t n, int64_t k, int64_t copies, size_t* bytes) {
-  *bytes = q4_packed_bytes(Q4Scheme::kGroup32, n, k);
+// Random codes and bf16 amax (q4_1: fp16 d and m) values in place: the
+// kernels' speed does not depend on the values, and packing 256 MiB is slow.
+AlignedBuffer<uint8_t> random_packed(Q4Scheme scheme, int64_t n, int64_t k, int64_t copies, size_t* bytes) {
+  *bytes = q4_packed_bytes(scheme, n, k);
   AlignedBuffer<uint8_t> w(*bytes * static_cast<size_t>(copies));
   uint32_t state = 12345;
   for (size_t i = 0; i < w.size(); ++i) {
     state = state * 1664525u + 1013904223u;
     w[i] = static_cast<uint8_t>(state >> 24);
   }
-  // Keep the amax fields and row terms finite: bf16 0x3c00 = 2⁻⁷, row term 0.
+  // Keep the amax (d, m) fields and row terms finite: bf16 0x3c00 = fp16 0x2000 = 2⁻⁷, row term 0.
+  const uint8_t high = scheme == Q4Scheme::kGroup32 ? 0x3c : 0x20;
+  const int halves = scheme == Q4Scheme::kGroup32 ? 8 : 16;
   for (int64_t c = 0; c < copies; ++c) {
-    Q4Matrix m = q4_view(Q4Scheme::kGroup32, n, k, w.data() + c * *bytes);
+    Q4Matrix m = q4_view(scheme, n, k, w.data() + c * *bytes);
     for (int64_t t = 0; t < m.tiles(); ++t)
       for (int64_t g = 0; g < m.groups(); ++g) {
         uint8_t* s = const_cast<uint8_t*>(m.block(t, g)) + kQ4CodeBytes;
-        for (int r = 0; r < 8; ++r) s[2 * r] = 0x00, s[2 * r + 1] = 0x3c;
+        for (int r = 0; r < halves; ++r) s[2 * r] = 0x00, s[2 * r + 1] = high;
       }
     std::fill_n(const_cast<float*>(m.row_term), m.tiles() * kQ4TileRows, 0.0f);
   }
@@ -52,19 +55,23 @@ struct Inputs {
   }
 };
 
+// The scheme argument: 0 = q4g32, 2 = q4_1 (Q4Scheme's values).
+Q4Scheme scheme_arg(int64_t v) { return static_cast<Q4Scheme>(v); }
+
 void BM_Q4Gemv(benchmark::State& state) {
   const int64_t n = state.range(0), k = state.range(1);
   const int threads = static_cast<int>(state.range(2));
+  const Q4Scheme scheme = scheme_arg(state.range(3));
   size_t bytes = 0;
   const int64_t copies = static_cast<int64_t>(kColdBytes / (static_cast<size_t>(n * k) / 2) + 1);
-  AlignedBuffer<uint8_t> w = random_packed(n, k, copies, &bytes);
+  AlignedBuffer<uint8_t> w = random_packed(scheme, n, k, copies, &bytes);
   Inputs in(1, k);
   AlignedBuffer<float> y(static_cast<size_t>(n));
   ThreadPool pool(threads);
   const QuantKernels& kernels = quant_kernels();
   int64_t copy = 0;
   for (auto _ : state) {
-    q4_matmul(pool, kernels, in.rows, 1, q4_view(Q4Scheme::kGroup32, n, k, w.data() + copy * bytes), y.data());
+    q4_matmul(pool, kernels, in.rows, 1, q4_view(scheme, n, k, w.data() + copy * bytes), y.data());
     benchmark::DoNotOptimize(y.data());
     copy = (copy + 1) % copies;
   }
@@ -75,13 +82,14 @@ void BM_Q4Gemv(benchmark::State& state) {
 void BM_Q4Gemm(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   const int threads = static_cast<int>(state.range(3));
+  const Q4Scheme scheme = scheme_arg(state.range(4));
   size_t bytes = 0;
-  AlignedBuffer<uint8_t> w = random_packed(n, k, 1, &bytes);
+  AlignedBuffer<uint8_t> w = random_packed(scheme, n, k, 1, &bytes);
   Inputs in(m, k);
   AlignedBuffer<float> y(static_cast<size_t>(m * n));
   ThreadPool pool(threads);
   const QuantKernels& kernels = quant_kernels();
-  const Q4Matrix wm = q4_view(Q4Scheme::kGroup32, n, k, w.data());
+  const Q4Matrix wm = q4_view(scheme, n, k, w.data());
   for (auto _ : state) {
     q4_matmul(pool, kernels, in.rows, m, wm, y.data());
     benchmark::DoNotOptimize(y.data());
@@ -155,22 +163,22 @@ void BM_Int8AttentionRanged(benchmark::State& state) {
   state.SetLabel(kernels::isa_name(kernels.isa));
 }
 
-// n (output rows), k (input columns), threads: q/o, k/v, gate/up, down, tied output.
+// n (output rows), k (input columns), threads, scheme: q/o, k/v, gate/up, down, tied output.
 BENCHMARK(BM_Q4Gemv)
-    ->ArgNames({"n", "k", "threads"})
-    ->Args({1280, 1280, 2})
-    ->Args({256, 1280, 2})
-    ->Args({6144, 1280, 2})
-    ->Args({1280, 6144, 2})
-    ->Args({202048, 1280, 2})
-    ->Args({6144, 1280, 1})
+    ->ArgNames({"n", "k", "threads", "scheme"})
+    ->ArgsProduct({{1280}, {1280}, {2}, {0, 2}})
+    ->ArgsProduct({{256}, {1280}, {2}, {0, 2}})
+    ->ArgsProduct({{6144}, {1280}, {2}, {0, 2}})
+    ->ArgsProduct({{1280}, {6144}, {2}, {0, 2}})
+    ->ArgsProduct({{202048}, {1280}, {2}, {0, 2}})
+    ->ArgsProduct({{6144}, {1280}, {1}, {0, 2}})
     ->UseRealTime();
 BENCHMARK(BM_Q4Gemm)
-    ->ArgNames({"m", "n", "k", "threads"})
-    ->Args({256, 6144, 1280, 2})
-    ->Args({256, 1280, 6144, 2})
-    ->Args({256, 1280, 1280, 2})
-    ->Args({256, 6144, 1280, 1})
+    ->ArgNames({"m", "n", "k", "threads", "scheme"})
+    ->ArgsProduct({{256}, {6144}, {1280}, {2}, {0, 2}})
+    ->ArgsProduct({{256}, {1280}, {6144}, {2}, {0, 2}})
+    ->ArgsProduct({{256}, {1280}, {1280}, {2}, {0, 2}})
+    ->ArgsProduct({{256}, {6144}, {1280}, {1}, {0, 2}})
     ->UseRealTime();
 BENCHMARK(BM_Int8Attention)->ArgName("keys")->Arg(512)->Arg(8192)->Arg(131072);
 BENCHMARK(BM_Int8AttentionRanged)->ArgName("keys")->Arg(512)->Arg(2048);

@@ -14,6 +14,7 @@
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "model/config.h"
+#include "quant/ggml_q4_1.h"
 #include "quant/int4_quant.h"
 #include "quant/q4_matrix.h"
 #include "runtime/aligned_buffer.h"
@@ -152,8 +153,9 @@ class Converter {
   Converter(const ConvertOptions& o) : o_(o), pool_(std::max(1, o.threads)) {}
 
   ConvertReport run() {
-    if (o_.scheme != "q4g32" && o_.scheme != "q4cw" && o_.scheme != "bf16" && o_.scheme != "f32")
-      throw Error("--scheme " + o_.scheme + ": expected q4g32, q4cw, bf16 or f32");
+    if (o_.scheme != "q4g32" && o_.scheme != "q4cw" && o_.scheme != "q4_1" && o_.scheme != "bf16" &&
+        o_.scheme != "f32")
+      throw Error("--scheme " + o_.scheme + ": expected q4g32, q4cw, q4_1, bf16 or f32");
     const model::Checkpoint checkpoint = model::open_checkpoint(o_.input);
     const model::ModelConfig& config = checkpoint.config;
     const bool directory = !checkpoint.gguf;
@@ -162,6 +164,7 @@ class Converter {
     const fs::path gen_path = o_.input / "generation_config.json";
     const json generation = directory && fs::exists(gen_path) ? read_json(gen_path) : json(nullptr);
     const io::SafetensorsArchive& archive = checkpoint.tensors;
+    gguf_tensors_ = &checkpoint.gguf_tensors;
 
     std::vector<Planned> tensors = plan(config);
     if (archive.find("lm_head.weight") || !config.tie_word_embeddings)
@@ -231,10 +234,26 @@ class Converter {
                     const io::SafetensorsArchive& archive) {
     const SourceRows src(t);
     const int64_t rows = p.shape[0], cols = p.shape.size() == 2 ? p.shape[1] : p.shape[0];
-    const bool quantized = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw");
+    const io::GgufTensor* stored = gguf_source(t.name);
+    if (stored && o_.scheme == "q4_1" && stored->type == io::GgmlType::kQ4_1 && p.matrix) {
+      // The GGUF's own Q4_1 blocks, rows in the same order: no re-rounding.
+      AlignedBuffer<uint8_t> packed(quant::q4_packed_bytes(quant::Q4Scheme::kAffine32, rows, cols));
+      quant::q4_pack_ggml_q4_1(rows, cols, stored->data, packed.data());
+      writer.add_tensor(p.name, TensorType::kQ4_1, p.shape, packed.data(), packed.size());
+      ++report_.tensors_written;
+      ++report_.gguf_blocks_kept;
+      return;
+    }
+    if (stored && stored->type != io::GgmlType::kF32 && !(o_.scheme == "f32" && p.matrix))
+      report_.gguf_requantized.push_back(stored->name + " (" + io::ggml_type_name(stored->type) + ")");
+    const bool affine = o_.scheme == "q4_1";
+    // q4_1 keeps a matrix whose rows do not split into groups of 32 in f32 (reported).
+    const bool kept_float = p.matrix && affine && cols % quant::kQ4Group != 0;
+    const bool quantized = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw" || affine) && !kept_float;
+    if (kept_float) report_.kept_float.push_back(p.name);
     if (!quantized) {
       // Norms are always f32; matrices take the scheme's float type.
-      const TensorType type = (!p.matrix || o_.scheme == "f32") ? TensorType::kF32 : TensorType::kBF16;
+      const TensorType type = (!p.matrix || o_.scheme == "f32" || kept_float) ? TensorType::kF32 : TensorType::kBF16;
       const int64_t n_rows = p.shape.size() == 2 ? rows : 1;
       AlignedBuffer<uint8_t> out(static_cast<size_t>(rows * (p.shape.size() == 2 ? cols : 1)) *
                                  (type == TensorType::kF32 ? 4 : 2));
@@ -259,6 +278,7 @@ class Converter {
     if (cols % quant::kQ4Group != 0)
       throw Error("tensor \"" + t.name + "\" has " + std::to_string(cols) + " columns; " + o_.scheme +
                   " needs a multiple of 32");
+    if (affine) return write_q4_1(writer, p, src);
     const bool group = o_.scheme == "q4g32";
     const quant::Q4Scheme scheme = group ? quant::Q4Scheme::kGroup32 : quant::Q4Scheme::kChannel;
     std::vector<float> row_scale;
@@ -300,7 +320,36 @@ class Converter {
     ++report_.tensors_written;
   }
 
+  // ggml Q4_1 blocks of each row (bit-exact to gguf.quants), then the tiles of q4_matrix.h.
+  void write_q4_1(format::ModelFileWriter& writer, const Planned& p, const SourceRows& src) {
+    const int64_t rows = p.shape[0], cols = p.shape[1], groups = cols / quant::kQ4Group;
+    AlignedBuffer<uint8_t> blocks(static_cast<size_t>(rows * groups * quant::kGgmlQ4_1BlockBytes));
+    AlignedBuffer<uint8_t> packed(quant::q4_packed_bytes(quant::Q4Scheme::kAffine32, rows, cols));
+    const int64_t tiles = (rows + quant::kQ4TileRows - 1) / quant::kQ4TileRows;
+    pool_.split(tiles, 1, [&](int64_t tile_begin, int64_t tile_end, int) {
+      std::vector<float> row(static_cast<size_t>(cols));
+      for (int64_t r = tile_begin * quant::kQ4TileRows; r < std::min(rows, tile_end * quant::kQ4TileRows); ++r) {
+        src.row(r, row.data());
+        for (int64_t g = 0; g < groups; ++g)
+          if (!quant::ggml_q4_1_quantize_block(row.data() + g * 32,
+                                               blocks.data() + (r * groups + g) * quant::kGgmlQ4_1BlockBytes))
+            throw Error("tensor \"" + p.name + "\": row " + std::to_string(r) + ", columns " +
+                        std::to_string(32 * g) + "–" + std::to_string(32 * g + 31) +
+                        " span more than fp16 holds (q4_1 stores the group's minimum and step as fp16)");
+      }
+      quant::q4_pack_ggml_q4_1_tiles(rows, cols, blocks.data(), tile_begin, tile_end, packed.data());
+    });
+    writer.add_tensor(p.name, TensorType::kQ4_1, p.shape, packed.data(), packed.size());
+    ++report_.tensors_written;
+  }
+
+  const io::GgufTensor* gguf_source(const std::string& name) const {
+    auto it = gguf_tensors_->find(name);
+    return it == gguf_tensors_->end() ? nullptr : it->second;
+  }
+
   const ConvertOptions& o_;
+  const std::map<std::string, const io::GgufTensor*>* gguf_tensors_ = nullptr;
   ThreadPool pool_;
   ConvertReport report_;
   std::set<std::string> quantizer_names_;

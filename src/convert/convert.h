@@ -5,6 +5,9 @@
 //          (tied output) matrix: the CPU scheme;
 //   q4cw   spec §4.2 int4 channelwise, with the checkpoint's learned
 //          `<linear>.weight_fake_quantizer.scale` where present;
+//   q4_1   ggml's asymmetric Q4_1 (fp16 d and m per group of 32), quantized
+//          bit-exactly as gguf.quants does; a matrix whose column count 32
+//          does not divide is kept in f32 (reported);
 //   bf16 / f32  unquantized.
 // Norm weights are always stored as f32. Tensors the model does not use are
 // reported (and left out), never silently dropped.
@@ -29,6 +32,11 @@ struct ConvertReport {
   std::vector<std::string> unknown_tensors;  // in the checkpoint, not used by the model
   int64_t learned_scales_used = 0;           // q4cw: weight_fake_quantizer.scale tensors applied
   int64_t learned_scales_ignored = 0;        // present but not used by the scheme
+  std::vector<std::string> kept_float;       // q4_1: matrices kept in f32 (columns not a multiple of 32)
+  // From a GGUF: block-format tensors copied without re-rounding (Q4_1 into q4_1), and the others,
+  // "name (TYPE)", whose values were re-quantized or rounded into the scheme's types.
+  int64_t gguf_blocks_kept = 0;
+  std::vector<std::string> gguf_requantized;
   int64_t tensors_written = 0;
   uint64_t file_bytes = 0;
 };

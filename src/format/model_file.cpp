@@ -60,9 +60,10 @@ class Fields {
 };
 
 TensorType parse_type(const std::string& s, const Fields& f) {
-  for (TensorType t : {TensorType::kF32, TensorType::kBF16, TensorType::kF16, TensorType::kQ4G32, TensorType::kQ4CW})
+  for (TensorType t : {TensorType::kF32, TensorType::kBF16, TensorType::kF16, TensorType::kQ4G32, TensorType::kQ4CW,
+                       TensorType::kQ4_1})
     if (s == tensor_type_name(t)) return t;
-  f.fail("has unknown type \"" + s + "\" (expected f32, bf16, f16, q4g32 or q4cw)");
+  f.fail("has unknown type \"" + s + "\" (expected f32, bf16, f16, q4g32, q4cw or q4_1)");
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -88,12 +89,26 @@ const char* tensor_type_name(TensorType type) {
     case TensorType::kF16: return "f16";
     case TensorType::kQ4G32: return "q4g32";
     case TensorType::kQ4CW: return "q4cw";
+    case TensorType::kQ4_1: return "q4_1";
   }
   return "?";
 }
 
+std::optional<quant::Q4Scheme> q4_scheme(TensorType type) {
+  switch (type) {
+    case TensorType::kQ4G32: return quant::Q4Scheme::kGroup32;
+    case TensorType::kQ4CW: return quant::Q4Scheme::kChannel;
+    case TensorType::kQ4_1: return quant::Q4Scheme::kAffine32;
+    case TensorType::kF32:
+    case TensorType::kBF16:
+    case TensorType::kF16: break;
+  }
+  return std::nullopt;
+}
+
 uint64_t tensor_bytes(TensorType type, const std::vector<int64_t>& shape, const std::string& name) {
-  const bool q4 = type == TensorType::kQ4G32 || type == TensorType::kQ4CW;
+  const std::optional<quant::Q4Scheme> scheme = q4_scheme(type);
+  const bool q4 = scheme.has_value();
   if (shape.empty() || shape.size() > 2 || (q4 && shape.size() != 2))
     throw Error("tensor \"" + name + "\" of type " + tensor_type_name(type) + " has shape " + shape_text(shape) +
                 (q4 ? "; it must be 2-D" : "; it must be 1-D or 2-D"));
@@ -105,8 +120,7 @@ uint64_t tensor_bytes(TensorType type, const std::vector<int64_t>& shape, const 
     if (shape[1] % 32 != 0)
       throw Error("tensor \"" + name + "\" of type " + tensor_type_name(type) + " has " + std::to_string(shape[1]) +
                   " columns, not a multiple of 32");
-    return quant::q4_packed_bytes(type == TensorType::kQ4G32 ? quant::Q4Scheme::kGroup32 : quant::Q4Scheme::kChannel,
-                                  shape[0], shape[1]);
+    return quant::q4_packed_bytes(*scheme, shape[0], shape[1]);
   }
   const uint64_t numel = static_cast<uint64_t>(shape[0]) * static_cast<uint64_t>(shape.size() == 2 ? shape[1] : 1);
   return numel * (type == TensorType::kF32 ? 4 : 2);
@@ -144,7 +158,8 @@ ModelFileIndex parse_model_file(const uint8_t* data, size_t size, const std::str
   ModelFileIndex index;
   const Fields top(doc, where + ": index");
   index.scheme = top.string("scheme");
-  if (index.scheme != "q4g32" && index.scheme != "q4cw" && index.scheme != "bf16" && index.scheme != "f32")
+  if (index.scheme != "q4g32" && index.scheme != "q4cw" && index.scheme != "q4_1" && index.scheme != "bf16" &&
+      index.scheme != "f32")
     top.fail("has unknown scheme \"" + index.scheme + "\"");
   index.config = top.get("config");
   if (!index.config.is_object()) top.fail("\"config\" is not an object");

@@ -11,12 +11,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "io/mapped_file.h"
+#include "quant/q4_matrix.h"
 
 namespace mobilellm::format {
 
@@ -25,8 +27,10 @@ constexpr uint32_t kVersion = 1;
 constexpr uint64_t kHeaderBytes = 64;
 constexpr uint64_t kAlignment = 4096;
 
-enum class TensorType : uint8_t { kF32, kBF16, kF16, kQ4G32, kQ4CW };
-const char* tensor_type_name(TensorType type);  // "f32", "bf16", "f16", "q4g32", "q4cw"
+enum class TensorType : uint8_t { kF32, kBF16, kF16, kQ4G32, kQ4CW, kQ4_1 };
+const char* tensor_type_name(TensorType type);  // "f32", "bf16", "f16", "q4g32", "q4cw", "q4_1"
+// The int4 layout of an int4 type (q4_matrix.h), or nullopt for a float type.
+std::optional<quant::Q4Scheme> q4_scheme(TensorType type);
 // Bytes a tensor of this type and shape occupies; throws Error for a shape the type cannot hold.
 uint64_t tensor_bytes(TensorType type, const std::vector<int64_t>& shape, const std::string& name);
 
@@ -49,7 +53,7 @@ struct BlobInfo {
 
 // Everything the index says, validated against a file of `file_bytes`.
 struct ModelFileIndex {
-  std::string scheme;  // "q4g32", "q4cw", "bf16", "f32"
+  std::string scheme;  // "q4g32", "q4cw", "q4_1", "bf16", "f32"
   nlohmann::json config;      // the checkpoint's config.json
   nlohmann::json generation;  // its generation_config.json, or null
   nlohmann::json source;      // where it came from (informational)

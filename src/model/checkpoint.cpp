@@ -105,6 +105,7 @@ Checkpoint open_gguf(const std::filesystem::path& path) {
       entry.data = t.data;
       entry.nbytes = t.nbytes;
     }
+    c.gguf_tensors[entry.name] = &t;
     c.tensors.put(std::move(entry), std::move(owner));
   }
   if (!unknown.empty()) {

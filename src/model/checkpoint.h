@@ -5,6 +5,7 @@
 // table under Hugging Face names with q/k rows in the engine's interleaved
 // RoPE pair order.
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "io/gguf.h"
@@ -18,6 +19,8 @@ struct Checkpoint {
   GenerationDefaults generation;
   io::SafetensorsArchive tensors;
   std::shared_ptr<const io::GgufFile> gguf;  // set when the checkpoint is a GGUF file
+  // A GGUF file's tensors by their Hugging Face names (their stored blocks).
+  std::map<std::string, const io::GgufTensor*> gguf_tensors;
 };
 
 Checkpoint open_checkpoint(const std::filesystem::path& path);

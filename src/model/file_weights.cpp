@@ -27,18 +27,15 @@ class FileBinder {
   void matrix(const std::string& name, const std::vector<int64_t>& shape, kernels::WeightMatrix& f,
               quant::Q4Matrix& q) {
     const format::TensorInfo& t = find(name, shape);
-    switch (t.type) {
-      case TensorType::kQ4G32:
-      case TensorType::kQ4CW:
-        q = quant::q4_view(t.type == TensorType::kQ4G32 ? quant::Q4Scheme::kGroup32 : quant::Q4Scheme::kChannel,
-                           shape[0], shape[1], file_.data(t));
-        quantized_ = true;
-        return;
-      case TensorType::kF32: f = {file_.data(t), DType::kF32, shape[0], shape[1]}; break;
-      case TensorType::kBF16: f = {file_.data(t), DType::kBF16, shape[0], shape[1]}; break;
-      case TensorType::kF16: f = {file_.data(t), DType::kF16, shape[0], shape[1]}; break;
+    if (const std::optional<quant::Q4Scheme> scheme = format::q4_scheme(t.type)) {
+      q = quant::q4_view(*scheme, shape[0], shape[1], file_.data(t));
+      quantized_ = true;
+      return;
     }
-    floating_ = true;
+    const DType dtype = t.type == TensorType::kBF16 ? DType::kBF16 : t.type == TensorType::kF16 ? DType::kF16 : DType::kF32;
+    f = {file_.data(t), dtype, shape[0], shape[1]};
+    // q4_1 files keep matrices whose width 32 does not divide in float.
+    if (shape[1] % 32 == 0) floating_ = true;
   }
 
   std::vector<float> vector(const std::string& name, int64_t n) {
@@ -51,7 +48,8 @@ class FileBinder {
     return out;
   }
 
-  // One model runs one way: all matrices int4 or all float.
+  // One model runs one way: all matrices int4 or all float, but for the
+  // float matrices an int4 type cannot hold.
   bool quantized() const {
     if (quantized_ && floating_)
       throw Error(file_.path().string() + ": mixes int4 and float matrices; convert it again with one --scheme");

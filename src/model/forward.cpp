@@ -55,7 +55,7 @@ void Forward::run_batch(KvCache& cache, const int32_t* tokens, int64_t n, Logits
   const auto& emb = model_.weights().embedding;
   const size_t row_bytes = static_cast<size_t>(hidden) * dtype_size(emb.dtype);
   for (int64_t t = 0; t < n; ++t) {
-    if (model_.weights().quantized)
+    if (model_.weights().q_embedding.blocks)
       quant::q4_dequantize_row(model_.weights().q_embedding, tokens[t], x_.data() + t * hidden);
     else
       k_.to_float(static_cast<const uint8_t*>(emb.data) + row_bytes * tokens[t], emb.dtype, hidden, x_.data() + t * hidden);
@@ -76,7 +76,9 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   float* h = h_.data();
 
   each_token(n, [&](int64_t t) { k_.rmsnorm(x + t * hidden, w.attn_norm.data(), eps_dim, eps, h + t * hidden); });
-  if (qw) {
+  // An int4 file keeps a matrix in float only when 32 does not divide its
+  // width, which then holds for every matrix on the same input.
+  if (qw && qw->wq.blocks) {
     quantize(h, n, hidden);
     q4(n, {{&qw->wq, q_.data()}, {&qw->wk, kk_.data()}, {&qw->wv, vv_.data()}});
   } else {
@@ -110,7 +112,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   attention(l, cache, p0, n);
   observe(l, "attn", attn_.data(), n, c_.q_dim());
 
-  if (qw) {
+  if (qw && qw->wo.blocks) {
     quantize(attn_.data(), n, c_.q_dim());
     q4(n, {{&qw->wo, h}});
   } else {
@@ -123,7 +125,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   observe(l, "attn_residual", x, n, hidden);
 
   const int64_t inter = c_.intermediate_size;
-  if (qw) {
+  if (qw && qw->w_gate.blocks) {
     quantize(h, n, hidden);
     q4(n, {{&qw->w_gate, gate_.data()}, {&qw->w_up, up_.data()}});
   } else {
@@ -133,7 +135,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   each_token(n, [&](int64_t t) {
     k_.silu_mul(gate_.data() + t * inter, up_.data() + t * inter, inter, gate_.data() + t * inter);
   });
-  if (qw) {
+  if (qw && qw->w_down.blocks) {
     quantize(gate_.data(), n, inter);
     q4(n, {{&qw->w_down, h}});
   } else {
@@ -235,7 +237,7 @@ void Forward::logits(int64_t n, LogitsFor which, float* out) {
   const float eps = static_cast<float>(c_.rms_norm_eps);
   for (int64_t t = first; t < n; ++t)
     k_.rmsnorm(x_.data() + t * hidden, model_.weights().final_norm.data(), hidden, eps, h_.data() + (t - first) * hidden);
-  if (model_.weights().quantized) {
+  if (model_.weights().q_output.blocks) {
     quantize(h_.data(), rows, hidden);
     q4(rows, {{&model_.weights().q_output, out}});
   } else {

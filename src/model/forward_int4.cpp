@@ -1,4 +1,4 @@
-// The int4 path of the forward pass (q4g32 / q4cw model files): activations
+// The int4 path of the forward pass (q4g32 / q4cw / q4_1 model files): activations
 // quantized per token (spec §4.3) once per matmul input, int4 × int8 matmuls
 // with fp32 accumulation, and attention over the int8 KV cache (spec §4.4).
 #include <algorithm>

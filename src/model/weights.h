@@ -20,7 +20,7 @@ struct LayerWeights {
   kernels::WeightMatrix w_gate, w_up, w_down;
 };
 
-// The int4 matrices of a q4g32 / q4cw model file, in the kernels' layout.
+// The int4 matrices of a q4g32 / q4cw / q4_1 model file, in the kernels' layout.
 struct QuantizedLayerWeights {
   quant::Q4Matrix wq, wk, wv, wo;
   quant::Q4Matrix w_gate, w_up, w_down;
@@ -31,7 +31,9 @@ struct ModelWeights {
   kernels::WeightMatrix output;     // [vocab][hidden]; the embedding when tied
   std::vector<float> final_norm;
   std::vector<LayerWeights> layers;
-  // int4 models: the matrices are here instead (the WeightMatrix fields stay empty).
+  // int4 models: the matrices are here instead (the WeightMatrix fields stay
+  // empty), except those 32 does not divide the width of (q4_1 keeps them in
+  // float: their Q4Matrix has no blocks).
   bool quantized = false;
   quant::Q4Matrix q_embedding, q_output;
   std::vector<QuantizedLayerWeights> q_layers;

@@ -17,7 +17,9 @@
 #include "convert/convert.h"
 #include "format/model_file.h"
 #include "io/safetensors.h"
+#include "model/forward.h"
 #include "model/random_checkpoint.h"
+#include "quant/ggml_q4_1.h"
 #include "quant/int4_quant.h"
 #include "quant/q4_matrix.h"
 #include "runtime/dtype.h"
@@ -161,6 +163,74 @@ TEST_F(ConvertTest, Q4cwUsesLearnedScalesAndReportsExtras) {
   const format::TensorInfo* o = file->find("model.layers.1.self_attn.o_proj.weight");
   const std::vector<float> x = bf16_row(*src.find(o->name), 3);
   EXPECT_EQ(quant::q4_scale_at(view(*file, *o), 3, 0), quant::q4_scale(quant::max_abs(x.data(), 160)));
+}
+
+TEST_F(ConvertTest, Q4_1StoresGgmlBlocksOfEveryMatrix) {
+  const ConvertReport r = convert("q4_1");
+  EXPECT_TRUE(r.kept_float.empty());
+  auto file = format::ModelFile::open(dir_ / "out.q4_1");
+  EXPECT_NO_THROW(file->verify_data());
+  EXPECT_EQ(file->index().scheme, "q4_1");
+  const io::SafetensorsArchive src = io::SafetensorsArchive::open(dir_ / "ckpt");
+  int matrices = 0;
+  for (const auto& t : file->index().tensors) {
+    if (t.shape.size() == 1) continue;
+    ASSERT_EQ(t.type, format::TensorType::kQ4_1) << t.name;
+    ++matrices;
+    const quant::Q4Matrix w = quant::q4_view(quant::Q4Scheme::kAffine32, t.shape[0], t.shape[1], file->data(t));
+    const int64_t groups = t.shape[1] / 32;
+    std::vector<uint8_t> want(groups * quant::kGgmlQ4_1BlockBytes), got(want.size());
+    for (int64_t row : {int64_t{0}, t.shape[0] / 2, t.shape[0] - 1}) {
+      const std::vector<float> x = bf16_row(*src.find(t.name), row);
+      for (int64_t g = 0; g < groups; ++g)
+        ASSERT_TRUE(quant::ggml_q4_1_quantize_block(x.data() + 32 * g, want.data() + g * quant::kGgmlQ4_1BlockBytes));
+      quant::q4_row_to_ggml_q4_1(w, row, got.data());
+      ASSERT_EQ(got, want) << t.name << " row " << row;
+    }
+  }
+  EXPECT_EQ(matrices, 1 + 7 * 6);
+}
+
+TEST_F(ConvertTest, Q4_1KeepsMatricesOfOtherWidthsInF32AndTheFileRuns) {
+  model::ModelConfig c = small_config();
+  c.intermediate_size = 200;  // down_proj's width: not a multiple of 32
+  fs::remove_all(dir_ / "ckpt");
+  model::write_random_checkpoint(c, dir_ / "ckpt", 5);
+  const ConvertReport r = convert("q4_1");
+  ASSERT_EQ(r.kept_float.size(), 6u);
+  auto file = format::ModelFile::open(dir_ / "out.q4_1");
+  for (const auto& name : r.kept_float) {
+    EXPECT_NE(name.find("down_proj"), std::string::npos) << name;
+    EXPECT_EQ(file->find(name)->type, format::TensorType::kF32) << name;
+  }
+  EXPECT_EQ(file->find("model.layers.0.feed_forward.up_proj.weight")->type, format::TensorType::kQ4_1);
+  const auto model = model::Model::load(dir_ / "out.q4_1");
+  ThreadPool pool(2);
+  model::KvCache cache(model->config(), 16);
+  model::Forward forward(*model, pool);
+  std::vector<float> logits(static_cast<size_t>(model->config().vocab_size));
+  const std::vector<int32_t> ids{1, 5, 9};
+  forward.run(cache, ids, model::LogitsFor::kLast, logits.data());
+  for (float v : logits) ASSERT_TRUE(std::isfinite(v));
+}
+
+TEST_F(ConvertTest, Q4_1BeyondTheFp16RangeNamesTheTensor) {
+  const std::string name = "model.layers.2.self_attn.k_proj.weight";
+  edit_checkpoint([&](auto& tensors, auto& storage) {
+    for (size_t i = 0; i < tensors.size(); ++i)
+      if (tensors[i].name == name) {
+        const uint16_t huge = float_to_bf16(1e30f);
+        std::memcpy(storage[i].data() + 2 * 70, &huge, 2);
+      }
+  });
+  try {
+    convert("q4_1");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fp16"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "out.q4_1"));
 }
 
 TEST_F(ConvertTest, FloatSchemesKeepTheValues) {

@@ -106,6 +106,23 @@ TEST_F(ModelFileTest, RoundTrip) {
   EXPECT_NO_THROW(file->verify_data());
 }
 
+TEST_F(ModelFileTest, Q4_1TensorsAndScheme) {
+  const fs::path path = dir_ / "q4_1.mllm";
+  ModelFileWriter w(path);
+  std::vector<uint8_t> q(tensor_bytes(TensorType::kQ4_1, {9, 64}, "q"), 0);
+  EXPECT_EQ(q.size(), 2u * 2 * 160 + 16 * 4);  // tiles × groups × (128 code + 32 d/m bytes) + row terms
+  w.add_tensor("q", TensorType::kQ4_1, {9, 64}, q.data(), q.size());
+  w.finish("q4_1", json{{"hidden_size", 16}}, nullptr, json{{"checkpoint", "x"}});
+  auto file = ModelFile::open(path);
+  EXPECT_EQ(file->index().scheme, "q4_1");
+  EXPECT_EQ(file->find("q")->type, TensorType::kQ4_1);
+  EXPECT_EQ(q4_scheme(TensorType::kQ4_1), quant::Q4Scheme::kAffine32);
+  EXPECT_EQ(q4_scheme(TensorType::kBF16), std::nullopt);
+  // A q4_1 entry whose byte count is that of q4g32 is rejected.
+  const auto bad = with_index(read(path), [](json& index) { index["tensors"][0]["bytes"] = 2 * 2 * 144 + 16 * 4; });
+  EXPECT_NE(error_of(bad).find("type q4_1 shape [9, 64] needs 704"), std::string::npos) << error_of(bad);
+}
+
 TEST_F(ModelFileTest, TruncatedAnywhere) {
   const std::vector<uint8_t> bytes = read(write_sample());
   for (size_t cut : {size_t{0}, size_t{10}, size_t{63}, size_t{64}, size_t{5000}, bytes.size() - 1}) {

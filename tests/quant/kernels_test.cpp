@@ -3,11 +3,14 @@
 // dequantized product; the packed layout against its definition.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "quant/ggml_q4_1.h"
 #include "quant/int4_quant.h"
 #include "quant/int8_quant.h"
 #include "quant/quant_kernels.h"
@@ -34,9 +37,14 @@ Packed make_weights(Q4Scheme scheme, int64_t rows, int64_t cols, uint32_t seed) 
   p.amax.resize(rows * (cols / 32));
   p.row_scale.resize(rows);
   std::vector<float> row(cols);
+  std::vector<uint8_t> ggml_blocks(scheme == Q4Scheme::kAffine32 ? rows * (cols / 32) * kGgmlQ4_1BlockBytes : 0);
   for (int64_t r = 0; r < rows; ++r) {
     for (auto& v : row) v = bf16_to_float(float_to_bf16(normal(rng)));
-    if (scheme == Q4Scheme::kGroup32) {
+    if (scheme == Q4Scheme::kAffine32) {
+      for (int64_t g = 0; g < cols / 32; ++g)
+        EXPECT_TRUE(ggml_q4_1_quantize_block(row.data() + 32 * g,
+                                             ggml_blocks.data() + (r * (cols / 32) + g) * kGgmlQ4_1BlockBytes));
+    } else if (scheme == Q4Scheme::kGroup32) {
       for (int64_t g = 0; g < cols / 32; ++g) {
         p.amax[r * (cols / 32) + g] = q4_stored_amax(max_abs(row.data() + 32 * g, 32));
         q4_quantize(row.data() + 32 * g, 32, q4_scale(bf16_to_float(p.amax[r * (cols / 32) + g])),
@@ -48,7 +56,10 @@ Packed make_weights(Q4Scheme scheme, int64_t rows, int64_t cols, uint32_t seed) 
     }
   }
   p.bytes.resize(q4_packed_bytes(scheme, rows, cols));
-  q4_pack(scheme, rows, cols, p.codes.data(), p.amax.data(), p.row_scale.data(), p.bytes.data());
+  if (scheme == Q4Scheme::kAffine32)
+    q4_pack_ggml_q4_1(rows, cols, ggml_blocks.data(), p.bytes.data());
+  else
+    q4_pack(scheme, rows, cols, p.codes.data(), p.amax.data(), p.row_scale.data(), p.bytes.data());
   p.w = q4_view(scheme, rows, cols, p.bytes.data());
   return p;
 }
@@ -89,6 +100,40 @@ TEST(Q4Layout, CodesScalesAndRowTermsRoundTrip) {
   }
 }
 
+TEST(Q4Layout, GgmlQ4_1BlocksRoundTripBitForBit) {
+  const int64_t rows = 13, cols = 96, groups = cols / 32;
+  std::mt19937 rng(3);
+  // Arbitrary bytes: every nibble, and d / m bit patterns a quantizer would never produce.
+  std::vector<uint8_t> blocks(rows * groups * kGgmlQ4_1BlockBytes);
+  for (auto& b : blocks) b = static_cast<uint8_t>(rng());
+  for (int64_t i = 0; i < rows * groups; ++i) {  // finite d and m: the row terms stay finite
+    blocks[i * kGgmlQ4_1BlockBytes + 1] &= 0x3B;
+    blocks[i * kGgmlQ4_1BlockBytes + 3] &= 0xBB;
+  }
+  std::vector<uint8_t> packed(q4_packed_bytes(Q4Scheme::kAffine32, rows, cols));
+  q4_pack_ggml_q4_1(rows, cols, blocks.data(), packed.data());
+  const Q4Matrix w = q4_view(Q4Scheme::kAffine32, rows, cols, packed.data());
+  std::vector<uint8_t> back(groups * kGgmlQ4_1BlockBytes);
+  std::vector<float> deq(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    q4_row_to_ggml_q4_1(w, r, back.data());
+    ASSERT_TRUE(std::equal(back.begin(), back.end(), blocks.begin() + r * groups * kGgmlQ4_1BlockBytes)) << r;
+    q4_dequantize_row(w, r, deq.data());
+    double term = 0.0;
+    for (int64_t k = 0; k < cols; ++k) {
+      const uint8_t* b = blocks.data() + (r * groups + k / 32) * kGgmlQ4_1BlockBytes;
+      const int64_t j = k % 32;
+      const int q = j < 16 ? b[4 + j] & 0x0F : b[4 + j - 16] >> 4;
+      uint16_t d, m;
+      std::memcpy(&d, b, 2);
+      std::memcpy(&m, b + 2, 2);
+      ASSERT_EQ(deq[k], f16_to_float(d) * static_cast<float>(q) + f16_to_float(m)) << r << "," << k;
+      term += static_cast<double>(f16_to_float(d)) * q + f16_to_float(m);
+    }
+    EXPECT_NEAR(w.row_term[r], term, 1e-6 * std::fabs(term) + 1e-12);
+  }
+}
+
 TEST(Q4Layout, StoredAmaxIsExactForBf16AndRoundsUpOtherwise) {
   EXPECT_EQ(bf16_to_float(q4_stored_amax(0.0234375f)), 0.0234375f);
   const float odd = 0.1f;  // not a bf16 number
@@ -121,28 +166,38 @@ TEST(QuantizeRows, BitIdenticalToTheCodecOnEveryIsa) {
   }
 }
 
-// Σ_k x̂·ŵ in fp64 from the codes and scales.
+// Σ_k x̂·ŵ in fp64 from the codes and scales (kAffine32: d·q + m).
 double direct(const Int8Rows& x, int64_t i, const Packed& p, int64_t row) {
   const int64_t cols = p.w.cols;
   double sum = 0.0;
   for (int64_t k = 0; k < cols; ++k) {
     const double xv = (static_cast<double>(x.q[i * cols + k]) - x.zero[i]) * x.scale[i];
-    sum += xv * p.codes[row * cols + k] * q4_scale_at(p.w, row, k / 32);
+    if (p.w.scheme == Q4Scheme::kAffine32)
+      sum += xv * (static_cast<double>(q4_scale_at(p.w, row, k / 32)) * q4_nibble_at(p.w, row, k) +
+                   f16_to_float(q4_affine_m_bits(p.w, row, k / 32)));
+    else
+      sum += xv * p.codes[row * cols + k] * q4_scale_at(p.w, row, k / 32);
   }
   return sum;
 }
 
-// Tolerance: fp32 rounding of sums whose terms reach Σ|x̂|·|ŵ|.
+// Tolerance: fp32 rounding of sums whose terms reach Σ|x̂|·|ŵ| (kAffine32:
+// the partial sums d·Σq_x·q and m·Σq_x reach 15·|d| and |m| per code).
 double bound(const Int8Rows& x, int64_t i, const Packed& p, int64_t row, double relative) {
   const int64_t cols = p.w.cols;
   double sum = 0.0;
-  for (int64_t k = 0; k < cols; ++k)
-    sum += std::fabs((static_cast<double>(x.q[i * cols + k]) + 128.0) * x.scale[i] * 8.0 * q4_scale_at(p.w, row, k / 32));
+  for (int64_t k = 0; k < cols; ++k) {
+    const double weight = p.w.scheme == Q4Scheme::kAffine32
+                              ? 15.0 * std::fabs(q4_scale_at(p.w, row, k / 32)) +
+                                    std::fabs(f16_to_float(q4_affine_m_bits(p.w, row, k / 32)))
+                              : 8.0 * q4_scale_at(p.w, row, k / 32);
+    sum += std::fabs((static_cast<double>(x.q[i * cols + k]) + 128.0) * x.scale[i] * weight);
+  }
   return relative * sum + 1e-30;
 }
 
 TEST(Q4Matmul, ScalarTwinMatchesTheDequantizedProduct) {
-  for (auto scheme : {Q4Scheme::kGroup32, Q4Scheme::kChannel}) {
+  for (auto scheme : {Q4Scheme::kGroup32, Q4Scheme::kChannel, Q4Scheme::kAffine32}) {
     const int64_t rows = 19, cols = 160, m = 6;
     Packed p = make_weights(scheme, rows, cols, 11);
     std::vector<float> xf = make_activations(m, cols, 5);
@@ -166,7 +221,7 @@ TEST(Q4Matmul, EveryIsaMatchesTheScalarTwin) {
   // 4, and a width × token count that splits K into several blocks.
   const Shape shapes[] = {{1, 32, 1},  {7, 64, 2},  {8, 96, 3},   {9, 32, 4},     {17, 256, 5},
                           {67, 1280, 1}, {33, 160, 9}, {24, 4128, 33}, {13, 1312, 130}, {11, 6144, 300}};
-  for (auto scheme : {Q4Scheme::kGroup32, Q4Scheme::kChannel}) {
+  for (auto scheme : {Q4Scheme::kGroup32, Q4Scheme::kChannel, Q4Scheme::kAffine32}) {
     for (const Shape& s : shapes) {
       Packed p = make_weights(scheme, s.rows, s.cols, static_cast<uint32_t>(s.rows * 31 + s.cols));
       std::vector<float> xf = make_activations(s.m, s.cols, static_cast<uint32_t>(s.m));

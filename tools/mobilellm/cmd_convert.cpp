@@ -45,8 +45,10 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("-o,--out", opts->out, "Model file to write")->required();
   cmd->add_option("--scheme", opts->scheme,
                   "q4g32: int4 group-32 weights (CPU scheme, spec §4.1); q4cw: int4 per-row weights with learned "
-                  "scales (spec §4.2); bf16; f32")
-      ->check(CLI::IsMember({"q4g32", "q4cw", "bf16", "f32"}));
+                  "scales (spec §4.2); q4_1: asymmetric int4 group-32 weights, ggml's Q4_1 (fp16 step and minimum "
+                  "per 32 weights); bf16; f32")
+      ->check(CLI::IsMember({"q4g32", "q4cw", "q4_1", "bf16", "f32"}))
+      ->capture_default_str();
   cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
   cmd->callback([opts] {
     Timer timer;
@@ -62,6 +64,18 @@ void add_convert_command(CLI::App& app) {
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
     for (const auto& name : r.unknown_tensors)
       std::fprintf(stderr, "warning: tensor \"%s\" is not part of the model; it was left out\n", name.c_str());
+    for (const auto& name : r.kept_float)
+      std::fprintf(stderr, "note: tensor \"%s\" kept in f32: its column count is not a multiple of 32\n",
+                   name.c_str());
+    if (r.gguf_blocks_kept)
+      std::fprintf(stderr, "kept the GGUF's Q4_1 blocks of %lld matrices as they are (no re-rounding)\n",
+                   static_cast<long long>(r.gguf_blocks_kept));
+    if (!r.gguf_requantized.empty()) {
+      std::string list;
+      for (const auto& name : r.gguf_requantized) list += (list.empty() ? "" : ", ") + name;
+      std::fprintf(stderr, "re-quantized or rounded from the GGUF's values into --scheme %s: %s\n",
+                   opts->scheme.c_str(), list.c_str());
+    }
     if (r.learned_scales_used)
       std::fprintf(stderr, "used %lld learned weight_fake_quantizer scales\n",
                    static_cast<long long>(r.learned_scales_used));

@@ -46,7 +46,15 @@ inline void block_dots(const uint8_t* block, const int8_t* const* a, Pair* out) 
   }
 }
 
-template <bool kGroup, int T>
+// The factor of the accumulated sums of rows row0 … row0 + 3: 1 / 7.5 (the
+// amax of kGroup32 is the scale's numerator), the row scale (kChannel), 1 (kAffine32).
+template <Q4Scheme kScheme>
+inline float32x4_t row_factor(const Q4Matrix& w, int64_t row0) {
+  if constexpr (kScheme == Q4Scheme::kChannel) return vld1q_f32(w.row_scale + row0);
+  return vdupq_n_f32(kScheme == Q4Scheme::kGroup32 ? kInvQ4Range : 1.0f);
+}
+
+template <Q4Scheme kScheme, int T>
 inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t g1, float* y,
                         int64_t ldy) {
   const int64_t groups = w.groups(), block_bytes = w.block_bytes();
@@ -71,10 +79,25 @@ inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_
   for (int64_t g = g0; g < g1; ++g, block += block_bytes) {
     Pair d[T];
     block_dots<T>(block, a, d);
+    if constexpr (kScheme == Q4Scheme::kAffine32) {
+      // Σ q_x·(d·q + m) = d·D + m·Σq, Σq = group term / 8.
+      const float16x8_t dh = vreinterpretq_f16_u8(vld1q_u8(block + kQ4CodeBytes));
+      const float16x8_t mh = vreinterpretq_f16_u8(vld1q_u8(block + kQ4CodeBytes + 16));
+      const float32x4_t d_lo = vcvt_f32_f16(vget_low_f16(dh)), d_hi = vcvt_high_f32_f16(dh);
+      const float32x4_t m_lo = vmulq_n_f32(vcvt_f32_f16(vget_low_f16(mh)), 0.125f);
+      const float32x4_t m_hi = vmulq_n_f32(vcvt_high_f32_f16(mh), 0.125f);
+      for (int t = 0; t < T; ++t) {
+        const float sum = static_cast<float>(terms[t][g]);
+        acc_lo[t] = vfmaq_n_f32(vfmaq_f32(acc_lo[t], vcvtq_f32_s32(d[t].lo), d_lo), m_lo, sum);
+        acc_hi[t] = vfmaq_n_f32(vfmaq_f32(acc_hi[t], vcvtq_f32_s32(d[t].hi), d_hi), m_hi, sum);
+        a[t] += 32;
+      }
+      continue;
+    }
     for (int t = 0; t < T; ++t) {
       const int32x4_t term = vdupq_n_s32(terms[t][g]);
       const int32x4_t lo = vsubq_s32(d[t].lo, term), hi = vsubq_s32(d[t].hi, term);
-      if constexpr (kGroup) {
+      if constexpr (kScheme == Q4Scheme::kGroup32) {
         const uint16x8_t amax = vld1q_u16(reinterpret_cast<const uint16_t*>(block + kQ4CodeBytes));
         const float32x4_t s_lo = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(amax), 16));
         const float32x4_t s_hi = vreinterpretq_f32_u32(vshll_n_u16(vget_high_u16(amax), 16));
@@ -90,13 +113,12 @@ inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_
   const bool last = g1 == groups;
   for (int t = 0; t < T; ++t) {
     float32x4_t lo = acc_lo[t], hi = acc_hi[t];
-    if constexpr (!kGroup) {
+    if constexpr (kScheme == Q4Scheme::kChannel) {
       lo = vaddq_f32(lo, vcvtq_f32_s32(iacc_lo[t]));
       hi = vaddq_f32(hi, vcvtq_f32_s32(iacc_hi[t]));
     }
     if (last) {
-      const float32x4_t f_lo = kGroup ? vdupq_n_f32(kInvQ4Range) : vld1q_f32(w.row_scale + row0);
-      const float32x4_t f_hi = kGroup ? vdupq_n_f32(kInvQ4Range) : vld1q_f32(w.row_scale + row0 + 4);
+      const float32x4_t f_lo = row_factor<kScheme>(w, row0), f_hi = row_factor<kScheme>(w, row0 + 4);
       const float32x4_t zero = vdupq_n_f32(static_cast<float>(x.zero[i0 + t]));
       const float32x4_t scale = vdupq_n_f32(x.scale[i0 + t]);
       lo = vmulq_f32(scale, vsubq_f32(vmulq_f32(lo, f_lo), vmulq_f32(zero, vld1q_f32(w.row_term + row0))));
@@ -109,7 +131,7 @@ inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_
   }
 }
 
-template <bool kGroup>
+template <Q4Scheme kScheme>
 void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
                   int64_t ldy) {
   const int64_t groups = w.groups();
@@ -118,11 +140,11 @@ void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_
     const int64_t g1 = std::min(groups, g0 + k_block);
     for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
       int64_t i = 0;
-      for (; i + kTokenBlock <= m; i += kTokenBlock) tile_tokens<kGroup, kTokenBlock>(x, i, w, tile, g0, g1, y, ldy);
+      for (; i + kTokenBlock <= m; i += kTokenBlock) tile_tokens<kScheme, kTokenBlock>(x, i, w, tile, g0, g1, y, ldy);
       switch (m - i) {
-        case 3: tile_tokens<kGroup, 3>(x, i, w, tile, g0, g1, y, ldy); break;
-        case 2: tile_tokens<kGroup, 2>(x, i, w, tile, g0, g1, y, ldy); break;
-        case 1: tile_tokens<kGroup, 1>(x, i, w, tile, g0, g1, y, ldy); break;
+        case 3: tile_tokens<kScheme, 3>(x, i, w, tile, g0, g1, y, ldy); break;
+        case 2: tile_tokens<kScheme, 2>(x, i, w, tile, g0, g1, y, ldy); break;
+        case 1: tile_tokens<kScheme, 1>(x, i, w, tile, g0, g1, y, ldy); break;
         default: break;
       }
     }
@@ -131,10 +153,11 @@ void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_
 
 void q4_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
                      int64_t ldy) {
-  if (w.scheme == Q4Scheme::kGroup32)
-    matmul_tiles<true>(x, m, w, tile_begin, tile_end, y, ldy);
-  else
-    matmul_tiles<false>(x, m, w, tile_begin, tile_end, y, ldy);
+  switch (w.scheme) {
+    case Q4Scheme::kGroup32: return matmul_tiles<Q4Scheme::kGroup32>(x, m, w, tile_begin, tile_end, y, ldy);
+    case Q4Scheme::kChannel: return matmul_tiles<Q4Scheme::kChannel>(x, m, w, tile_begin, tile_end, y, ldy);
+    case Q4Scheme::kAffine32: return matmul_tiles<Q4Scheme::kAffine32>(x, m, w, tile_begin, tile_end, y, ldy);
+  }
 }
 
 // Bit-identical to int8_quantize_row: fp32 multiply, frintn (half to even),

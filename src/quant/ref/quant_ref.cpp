@@ -57,6 +57,18 @@ void q4_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t ti
             acc += static_cast<float>(block_dot(block, r, qx + 32 * g) - term[g]) * bf16_to_float(amax);
           }
           a = acc * kInvQ4Range;
+        } else if (w.scheme == Q4Scheme::kAffine32) {
+          // Σ_k q_x·(d·q + m) = d·Σ q_x·q + m·Σ q_x, and Σ q_x = term / 8.
+          float acc = 0.0f;
+          for (int64_t g = 0; g < groups; ++g) {
+            const uint8_t* block = w.block(tile, g);
+            uint16_t d, mn;
+            std::memcpy(&d, block + kQ4CodeBytes + 2 * r, 2);
+            std::memcpy(&mn, block + kQ4CodeBytes + 16 + 2 * r, 2);
+            acc += static_cast<float>(block_dot(block, r, qx + 32 * g)) * f16_to_float(d) +
+                   static_cast<float>(term[g]) * 0.125f * f16_to_float(mn);
+          }
+          a = acc;
         } else {
           int32_t acc = 0;
           for (int64_t g = 0; g < groups; ++g) acc += block_dot(w.block(tile, g), r, qx + 32 * g) - term[g];

@@ -71,9 +71,10 @@ inline void pack_panel(const Int8Rows& x, int64_t i0, int T, int64_t g0, int64_t
 
 // acc[t] (lane r = row r of the tile) += the tile's products with the panel's
 // tokens over groups [g0, g0 + n): Σ_g amax_g·(D − 8·Σq) for kGroup32, the
-// exact integer Σ_g (D − 8·Σq) for kChannel (below 2²⁴, so exact in fp32).
+// exact integer Σ_g (D − 8·Σq) for kChannel (below 2²⁴, so exact in fp32),
+// Σ_g d_g·D + m_g·Σq for kAffine32 (D = Σ q_x·nibble, Σq = group term / 8).
 // The block is unpacked once into 8 registers and reused by every token.
-template <class Dot, bool kGroup, int T>
+template <class Dot, Q4Scheme kScheme, int T>
 inline void tile_block(Panel panel, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t n, __m256* acc) {
   const int64_t block_bytes = w.block_bytes();
   const __m256i mask = _mm256_set1_epi8(0x0F);
@@ -100,22 +101,33 @@ inline void tile_block(Panel panel, const Q4Matrix& w, int64_t tile, int64_t g0,
         s[t] = Dot::dot(s[t], hi, broadcast4(a + t * 32 + 8 * c + 4));
       }
     }
-    [[maybe_unused]] const __m256 amax = kGroup ? load_bf16x8(block + kQ4CodeBytes) : _mm256_setzero_ps();
+    if constexpr (kScheme == Q4Scheme::kAffine32) {
+      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + kQ4CodeBytes)));
+      const __m256 m = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + kQ4CodeBytes + 16)));
+      const __m256 m_eighth = _mm256_mul_ps(m, _mm256_set1_ps(0.125f));  // exact: a power of two
+      for (int t = 0; t < T; ++t) {
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(Dot::finish(s[t])), d, acc[t]);
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(static_cast<float>(terms[t])), m_eighth, acc[t]);
+      }
+      continue;
+    }
+    [[maybe_unused]] const __m256 amax =
+        kScheme == Q4Scheme::kGroup32 ? load_bf16x8(block + kQ4CodeBytes) : _mm256_setzero_ps();
     for (int t = 0; t < T; ++t) {
       const __m256i d = _mm256_sub_epi32(Dot::finish(s[t]), _mm256_set1_epi32(terms[t]));
-      if constexpr (kGroup)
+      if constexpr (kScheme == Q4Scheme::kGroup32)
         acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), amax, acc[t]);
       else
         iacc[t] = _mm256_add_epi32(iacc[t], d);
     }
   }
-  if constexpr (!kGroup)
+  if constexpr (kScheme == Q4Scheme::kChannel)
     for (int t = 0; t < T; ++t) acc[t] = _mm256_add_ps(acc[t], _mm256_cvtepi32_ps(iacc[t]));
 }
 
 // One token block of one tile over one K-block: the partial sums live in y
 // between K-blocks; the last K-block turns them into outputs.
-template <class Dot, bool kGroup, int T>
+template <class Dot, Q4Scheme kScheme, int T>
 inline void tile_tokens(Panel panel, const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0,
                         int64_t g1, float* y, int64_t ldy) {
   const int64_t row0 = tile * kQ4TileRows, live = std::min<int64_t>(kQ4TileRows, w.rows - row0);
@@ -123,10 +135,12 @@ inline void tile_tokens(Panel panel, const Int8Rows& x, int64_t i0, const Q4Matr
   __m256 acc[T];
   for (int t = 0; t < T; ++t)
     acc[t] = g0 == 0 ? _mm256_setzero_ps() : _mm256_maskload_ps(y + (i0 + t) * ldy + row0, mask);
-  tile_block<Dot, kGroup, T>(panel, w, tile, g0, g1 - g0, acc);
+  tile_block<Dot, kScheme, T>(panel, w, tile, g0, g1 - g0, acc);
   const bool last = g1 == w.groups();
   const __m256 term = _mm256_loadu_ps(w.row_term + row0);
-  const __m256 row_factor = kGroup ? _mm256_set1_ps(kInvQ4Range) : _mm256_loadu_ps(w.row_scale + row0);
+  const __m256 row_factor = kScheme == Q4Scheme::kChannel   ? _mm256_loadu_ps(w.row_scale + row0)
+                            : kScheme == Q4Scheme::kGroup32 ? _mm256_set1_ps(kInvQ4Range)
+                                                            : _mm256_set1_ps(1.0f);
   for (int t = 0; t < T; ++t) {
     __m256 out = acc[t];
     if (last) {
@@ -137,15 +151,15 @@ inline void tile_tokens(Panel panel, const Int8Rows& x, int64_t i0, const Q4Matr
   }
 }
 
-template <class Dot, bool kGroup, int T>
+template <class Dot, Q4Scheme kScheme, int T>
 void tiles_for_block(Panel panel, const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile_begin,
                      int64_t tile_end, int64_t g0, int64_t g1, float* y, int64_t ldy) {
-  for (int64_t tile = tile_begin; tile < tile_end; ++tile) tile_tokens<Dot, kGroup, T>(panel, x, i0, w, tile, g0, g1, y, ldy);
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile) tile_tokens<Dot, kScheme, T>(panel, x, i0, w, tile, g0, g1, y, ldy);
 }
 
 // K-blocks outermost: a K-block of every token's activations (packed into
 // panels once) stays in cache while the thread's tiles stream past it.
-template <class Dot, bool kGroup>
+template <class Dot, Q4Scheme kScheme>
 void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
                   int64_t ldy) {
   const int64_t groups = w.groups();
@@ -155,7 +169,7 @@ void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_
   for (int64_t g0 = 0; g0 < groups; g0 += k_block) {
     const int64_t g1 = std::min(groups, g0 + k_block);
     if (m == 1) {  // one token: the row itself is the panel
-      tiles_for_block<Dot, kGroup, 1>({x.q + 32 * g0, x.group_term + g0}, x, 0, w, tile_begin, tile_end, g0, g1, y, ldy);
+      tiles_for_block<Dot, kScheme, 1>({x.q + 32 * g0, x.group_term + g0}, x, 0, w, tile_begin, tile_end, g0, g1, y, ldy);
       continue;
     }
     panel_q.resize(static_cast<size_t>(m * (g1 - g0) * 32));
@@ -168,10 +182,10 @@ void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_
       for (int64_t i = 0; i < m; i += kTokenBlock) {
         const Panel panel{panel_q.data() + i * (g1 - g0) * 32, panel_terms.data() + i * (g1 - g0)};
         switch (std::min<int64_t>(kTokenBlock, m - i)) {
-          case 4: tile_tokens<Dot, kGroup, 4>(panel, x, i, w, tile, g0, g1, y, ldy); break;
-          case 3: tile_tokens<Dot, kGroup, 3>(panel, x, i, w, tile, g0, g1, y, ldy); break;
-          case 2: tile_tokens<Dot, kGroup, 2>(panel, x, i, w, tile, g0, g1, y, ldy); break;
-          default: tile_tokens<Dot, kGroup, 1>(panel, x, i, w, tile, g0, g1, y, ldy); break;
+          case 4: tile_tokens<Dot, kScheme, 4>(panel, x, i, w, tile, g0, g1, y, ldy); break;
+          case 3: tile_tokens<Dot, kScheme, 3>(panel, x, i, w, tile, g0, g1, y, ldy); break;
+          case 2: tile_tokens<Dot, kScheme, 2>(panel, x, i, w, tile, g0, g1, y, ldy); break;
+          default: tile_tokens<Dot, kScheme, 1>(panel, x, i, w, tile, g0, g1, y, ldy); break;
         }
       }
     }
@@ -181,10 +195,11 @@ void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_
 template <class Dot>
 void q4_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
                      int64_t ldy) {
-  if (w.scheme == Q4Scheme::kGroup32)
-    matmul_tiles<Dot, true>(x, m, w, tile_begin, tile_end, y, ldy);
-  else
-    matmul_tiles<Dot, false>(x, m, w, tile_begin, tile_end, y, ldy);
+  switch (w.scheme) {
+    case Q4Scheme::kGroup32: return matmul_tiles<Dot, Q4Scheme::kGroup32>(x, m, w, tile_begin, tile_end, y, ldy);
+    case Q4Scheme::kChannel: return matmul_tiles<Dot, Q4Scheme::kChannel>(x, m, w, tile_begin, tile_end, y, ldy);
+    case Q4Scheme::kAffine32: return matmul_tiles<Dot, Q4Scheme::kAffine32>(x, m, w, tile_begin, tile_end, y, ldy);
+  }
 }
 
 // Per-token quantization, bit-identical to int8_quantize_row: the same fp32

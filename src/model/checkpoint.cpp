@@ -37,7 +37,7 @@ void interleave_rope_rows(io::SafetensorsArchive& tensors, const std::string& na
 }
 
 Checkpoint open_directory(const std::filesystem::path& dir) {
-  Checkpoint c{load_model_config(dir), load_generation_config(dir), io::SafetensorsArchive::open(dir), nullptr};
+  Checkpoint c{load_model_config(dir), load_generation_config(dir), io::SafetensorsArchive::open(dir), nullptr, {}};
   if (c.config.model_type == "llama")
     for (int64_t l = 0; l < c.config.num_layers(); ++l) {
       std::string p = "model.layers." + std::to_string(l) + ".self_attn.";

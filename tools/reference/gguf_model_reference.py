@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Independent references for a real GGUF model, computed by transformers on its own reading of the
 file (`from_pretrained(dir, gguf_file=...)`: the gguf package dequantizes, transformers un-permutes
-q/k and runs LlamaForCausalLM in float32) and tokenized by its own GGUF tokenizer conversion.
+q/k and runs LlamaForCausalLM in float32) and tokenized by the `tokenizers` library on the file's
+vocabulary with the model's own pre-tokenizer (tokenizer/gguf_reference.py: transformers' GGUF
+conversion does not know SmolLM2's `smollm` digit split, so its tokens differ around digits).
 
     gguf_model_reference.py logits GGUF TEXT --tokens N --ids-out F --logits-out F
     gguf_model_reference.py perplexity GGUF TEXT --ctx N --chunks K
@@ -28,11 +30,15 @@ warnings.filterwarnings("ignore")
 import gguf  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
+from transformers import AutoModelForCausalLM  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tokenizer"))
+from gguf_reference import bpe_reference  # noqa: E402
 
 
 def load(path: Path):
-    tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    pre = gguf.GGUFReader(str(path)).fields["tokenizer.ggml.pre"].contents()
+    tok = bpe_reference(path, pre)
     model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32).eval()
     model.config._attn_implementation = "eager"
     return tok, model
@@ -47,7 +53,7 @@ def add_bos(path: Path) -> tuple[bool, int]:
 
 
 def encode(tok, text: str) -> list[int]:
-    return tok(text, add_special_tokens=False).input_ids
+    return tok.encode(text, add_special_tokens=False).ids
 
 
 def cmd_logits(a) -> int:

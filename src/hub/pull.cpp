@@ -46,7 +46,7 @@ std::optional<PullResult> find_cached(const fs::path& cache_dir, const ModelRef&
   std::vector<std::string> present;
   std::error_code ec;
   for (fs::recursive_directory_iterator it(snapshot, ec), end; !ec && it != end; it.increment(ec))
-    if (fs::is_regular_file(it->path())) present.push_back(fs::relative(it->path(), snapshot).generic_string());
+    if (fs::is_regular_file(it->path())) present.push_back(it->path().lexically_relative(snapshot).generic_string());
   if (ec || present.empty()) return std::nullopt;
   try {
     const Selection sel = select_files(ref.repo, present, ref.selector);

@@ -43,9 +43,10 @@ bool is_gguf(const std::string& path) {
   return ends_with(upper(path), ".GGUF") && upper(basename(path)).find("MMPROJ") == std::string::npos;
 }
 
-// The files a checkpoint folder needs: config, weights, tokenizer, chat template.
+// The files a checkpoint folder needs: config, weights, tokenizer (merges.txt
+// too), chat template.
 bool is_checkpoint_file(const std::string& name) {
-  for (const char* pattern : {"*.json", "*.safetensors", "*.model", "*.tiktoken", "*.jinja"})
+  for (const char* pattern : {"*.json", "*.safetensors", "*.model", "*.tiktoken", "*.jinja", "*.txt"})
     if (fnmatch(pattern, name.c_str(), 0) == 0) return true;
   return false;
 }

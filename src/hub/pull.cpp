@@ -6,6 +6,13 @@
 
 namespace mobilellm::hub {
 namespace fs = std::filesystem;
+namespace {
+
+fs::path model_in(const fs::path& snapshot, const Selection& sel) {
+  return sel.model_path.empty() ? snapshot : snapshot / sel.model_path;
+}
+
+}  // namespace
 
 PullResult pull(const PullOptions& o) {
   RepoCache cache(o.cache_dir, o.ref.repo);
@@ -14,7 +21,7 @@ PullResult pull(const PullOptions& o) {
   const Selection sel = select_files(o.ref.repo, rev.files, o.ref.selector, o.include);
   cache.write_ref(o.revision, rev.commit);
 
-  PullResult result{rev.commit, cache.snapshot(rev.commit), cache.snapshot(rev.commit) / sel.model_path, sel.files, 0};
+  PullResult result{rev.commit, cache.snapshot(rev.commit), model_in(cache.snapshot(rev.commit), sel), sel.files, 0};
   if (o.events.begin) o.events.begin(rev.commit, sel.files.size());
   // Every blob first, the snapshot links after: a pull that stops halfway adds
   // no file to the snapshot, so a checkpoint there is never half present.
@@ -50,7 +57,7 @@ std::optional<PullResult> find_cached(const fs::path& cache_dir, const ModelRef&
   if (ec || present.empty()) return std::nullopt;
   try {
     const Selection sel = select_files(ref.repo, present, ref.selector);
-    return PullResult{*commit, snapshot, snapshot / sel.model_path, sel.files, 0};
+    return PullResult{*commit, snapshot, model_in(snapshot, sel), sel.files, 0};
   } catch (const Error&) {
     return std::nullopt;  // what is cached is not the model the selector names
   }

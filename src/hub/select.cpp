@@ -57,16 +57,17 @@ std::string gguf_group(const std::string& path) {
   return std::regex_replace(path, split, "$1");
 }
 
-// llama.cpp's tag match: the tag appears in the file name between separators
-// ("model-Q4_K_M.gguf", "model.q4_k_m.gguf"), case-insensitively.
+// llama.cpp's tag match: the tag appears in the file name between '-' or '.'
+// separators ("model-Q4_K_M.gguf", "model.q4_k_m.gguf"), case-insensitively;
+// '_' is part of tags, so "Q4_K" does not pick "Q4_K_M".
 bool has_tag(const std::string& path, const std::string& tag) {
   const std::string name = upper(basename(gguf_group(path)));
   const std::string stem = name.substr(0, name.size() - 5);
   const std::string t = upper(tag);
   for (size_t at = stem.find(t); at != std::string::npos; at = stem.find(t, at + 1)) {
-    const bool left = at == 0 || std::string("-._").find(stem[at - 1]) != std::string::npos;
+    const bool left = at == 0 || std::string("-.").find(stem[at - 1]) != std::string::npos;
     const size_t end = at + t.size();
-    const bool right = end == stem.size() || std::string("-._").find(stem[end]) != std::string::npos;
+    const bool right = end == stem.size() || std::string("-.").find(stem[end]) != std::string::npos;
     if (left && right) return true;
   }
   return false;

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "runtime/error.h"
 
@@ -107,15 +109,22 @@ void RepoCache::link(const std::string& commit, const std::string& path, const s
   fs::rename(tmp, pointer);
 }
 
-FileLock::FileLock(const fs::path& path) {
+FileLock::FileLock(const fs::path& path, const std::atomic<bool>* cancel) {
   fs::create_directories(path.parent_path());
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(path.string() + ": cannot open the lock file: " + std::strerror(errno));
-  while (flock(fd_, LOCK_EX) != 0) {
-    if (errno == EINTR) continue;
+  // Polled rather than blocking, so Ctrl-C ends the wait for another pull.
+  while (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
-    ::close(fd_);
-    throw Error(path.string() + ": cannot lock: " + std::strerror(err));
+    if (err != EWOULDBLOCK && err != EINTR) {
+      ::close(fd_);
+      throw Error(path.string() + ": cannot lock: " + std::strerror(err));
+    }
+    if (cancel && cancel->load()) {
+      ::close(fd_);
+      throw Interrupted();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

@@ -5,9 +5,12 @@
 //   <cache>/models--ORG--NAME/snapshots/<commit>/<path>    -> ../../blobs/<etag> (relative symlink)
 //   <cache>/models--ORG--NAME/refs/<revision>              the commit a branch or tag last resolved to
 //   <cache>/.locks/models--ORG--NAME/<etag>.lock           flock(2) held while a blob is written
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
+
+#include "runtime/error.h"
 
 namespace mobilellm::hub {
 
@@ -44,11 +47,18 @@ class RepoCache {
   std::filesystem::path folder_;
 };
 
+// Thrown when the cancel flag (Ctrl-C) stops a transfer or a wait.
+class Interrupted : public Error {
+ public:
+  Interrupted() : Error("interrupted") {}
+};
+
 // An exclusive flock(2) on a file, held for the object's life. huggingface_hub
 // takes the same lock (filelock), so its downloads and ours wait for each other.
+// Waiting ends with Interrupted when `cancel` is set.
 class FileLock {
  public:
-  explicit FileLock(const std::filesystem::path& path);
+  FileLock(const std::filesystem::path& path, const std::atomic<bool>* cancel);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;

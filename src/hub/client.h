@@ -30,12 +30,6 @@ class HubError : public Error {
   long status;
 };
 
-// Thrown when the cancel flag stops a transfer.
-class Interrupted : public Error {
- public:
-  Interrupted() : Error("interrupted") {}
-};
-
 struct RepoRevision {
   std::string commit;              // 40 hex digits
   std::vector<std::string> files;  // repo paths, checked to stay inside the repo

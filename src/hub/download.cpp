@@ -76,7 +76,7 @@ void fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
     throw Error(repo + ": \"" + path + "\": the Hub's X-Linked-Etag \"" + meta.etag + "\" is not a sha256, so the file cannot be verified");
   const fs::path blob = cache.blob(meta.etag);
   fs::create_directories(blob.parent_path());
-  FileLock lock(cache.lock_file(meta.etag));
+  FileLock lock(cache.lock_file(meta.etag), client.cancel_flag());
   if (fs::exists(blob)) return;  // another pull finished it while we waited
 
   const fs::path partial = blob.string() + ".incomplete";
@@ -88,10 +88,11 @@ void fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
   if (events.progress) events.progress(have, total);
 
   constexpr int kAttempts = 5;
-  int failures = 0;
+  int failures = 0, redirects = 0;
+  std::string url = meta.download_url;
   while (!meta.size || have < total) {
     HttpRequest req;
-    req.url = meta.download_url;
+    req.url = url;
     req.headers = {"Accept-Encoding: identity"};
     if (have > 0) req.headers.push_back("Range: bytes=" + std::to_string(have) + "-");
     const uint64_t before = have;
@@ -106,13 +107,21 @@ void fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
       return true;
     };
     try {
-      client.request(req, repo, "\"" + path + "\"", /*retry=*/true, sink);
+      const HttpResponse r = client.request(req, repo, "\"" + path + "\"", /*retry=*/true, sink);
       if (std::ferror(f.get())) throw Error(partial.string() + ": cannot write: " + std::strerror(errno));
+      if (r.status / 100 == 3 && !r.header("location").empty()) {
+        // A storage host may redirect again (a CDN to its bucket); the token stays on the Hub's origin.
+        if (++redirects > 10) throw Error(repo + ": \"" + path + "\": more than 10 redirects from " + meta.download_url);
+        url = resolve_url(url, r.header("location"));
+        continue;
+      }
+      if (r.status / 100 != 2) throw Error(url + ": unexpected HTTP " + std::to_string(r.status));
       if (!meta.size) break;  // the response's end is the file's end
       if (have > total)
         throw Error(repo + ": \"" + path + "\": the download has " + std::to_string(have) + " bytes, the Hub says " +
                     std::to_string(total));
       if (have == total) break;
+      if (have == before) throw Error(url + ": the response ended before the file did");
     } catch (const HubError& e) {
       if (e.status != 416 || have == 0) throw;
       truncate_partial(f.get(), partial, hash, have);  // what is on disk does not fit the file: start over

@@ -38,6 +38,7 @@ class Repo:
         self.corrupt = set()      # LFS paths whose served bytes differ from their sha256
         self.break_once = set()   # LFS paths whose first download stops halfway
         self.slow = {}            # LFS path -> seconds to sleep per 64 KiB chunk
+        self.storage_hop = False  # the storage host redirects once more (a CDN to its bucket)
         self.fail_api_once = None  # an HTTP status (503, 429) the revision API answers first
 
     def sha256(self, path):
@@ -196,6 +197,12 @@ class MockHub:
                 query = urllib.parse.parse_qs(url.query)
                 repo = mock.repos[query["repo"][0]]
                 path = query["path"][0]
+                if repo.storage_hop and "hop" not in query:
+                    self.send_response(302)
+                    self.send_header("Location", self.path + "&hop=1")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 data = repo.files[path]
                 with mock.lock:
                     first = path in repo.break_once

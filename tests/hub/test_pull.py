@@ -36,6 +36,15 @@ def test_pull_writes_the_huggingface_hub_layout(hub, env, run, checkpoint):
     assert not list((base / "blobs").glob("*.incomplete"))
 
 
+def test_progress_is_plain_lines_off_a_terminal_and_quiet_is_silent(hub, env, run, checkpoint):
+    err = run("pull", "test-org/tiny").stderr
+    size = len(checkpoint["model.safetensors"])
+    assert "model.safetensors: %.1f MB\n" % (size / 1e6) in err
+    assert "\r" not in err
+    assert "model.safetensors: %.1f MB in " % (size / 1e6) in err
+    assert run("pull", "test-org/pro", "--quiet").stderr == ""
+
+
 def test_token_never_leaves_the_hub_host(hub, env, run):
     run("pull", "test-org/tiny", extra_env={"HF_TOKEN": GOOD_TOKEN})
     hub_requests = hub.requests("hub")
@@ -45,6 +54,17 @@ def test_token_never_leaves_the_hub_host(hub, env, run):
     assert all("authorization" not in h for _, _, _, h in storage_requests)
     # The Hub's HEAD answers for LFS files redirect to the other host name.
     assert all(h["host"].startswith("localhost:") for _, _, _, h in storage_requests)
+
+
+def test_the_storage_host_may_redirect_again(hub, env, run):
+    repo = hub.repos["test-org/tiny"]
+    repo.storage_hop = True
+    run("pull", "test-org/tiny", extra_env={"HF_TOKEN": GOOD_TOKEN})
+    paths = [path for _, _, path, _ in hub.requests("storage") if repo.sha256("model.safetensors") in path]
+    assert len(paths) == 2 and paths[1].endswith("&hop=1")
+    assert all("authorization" not in h for _, _, _, h in hub.requests("storage"))
+    link = folder(env, "test-org/tiny") / "snapshots" / repo.commit / "model.safetensors"
+    assert hashlib.sha256(link.read_bytes()).hexdigest() == repo.sha256("model.safetensors")
 
 
 def test_second_pull_downloads_nothing(hub, env, run):

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "hub/client.h"
+#include "hub/cache.h"
 
 namespace mobilellm::cli {
 namespace {

@@ -60,10 +60,11 @@ def env(hub, tmp_path):
 
 @pytest.fixture
 def run(mobilellm, env):
-    def call(*args, extra_env=None, timeout=120, check=True):
+    def call(*args, extra_env=None, timeout=120, check=True, input_text=None):
         e = dict(env, **(extra_env or {}))
         e = {k: v for k, v in e.items() if v is not None}  # None: unset
-        p = subprocess.run([mobilellm, *args], env=e, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run([mobilellm, *args], env=e, capture_output=True, text=True, timeout=timeout,
+                           input=input_text)
         if check and p.returncode != 0:
             raise AssertionError("mobilellm %s failed (%d):\n%s" % (" ".join(args), p.returncode, p.stderr))
         return p

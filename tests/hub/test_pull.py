@@ -2,11 +2,14 @@
 cache layout, gated and missing repos, integrity, resume, Ctrl-C, concurrent
 pulls, retries and selectors."""
 import hashlib
+import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import time
+import urllib.request
 
 from mock_hub import GOOD_TOKEN, git_blob_id
 
@@ -282,3 +285,44 @@ def test_include_globs(hub, env, run):
     assert snapshot_files(folder(env, "test-org/tiny") / "snapshots" / commit) == ["README.md", "config.json"]
     p = run("pull", "test-org/tiny", "--include", "*.bin", check=False)
     assert p.returncode != 0 and "--include" in p.stderr
+
+
+def test_every_model_command_takes_a_repo_name(hub, env, run, request, tmp_path):
+    model_dir = request.config.getoption("--model")
+    run("pull", "test-org/tiny", "--quiet")
+    offline = {"HF_HUB_OFFLINE": "1"}
+    # The same results as from the checkpoint directory itself.
+    for source, out in (("test-org/tiny", tmp_path / "a"), (model_dir, tmp_path / "b")):
+        run("logits", "-m", source, "--ids", "1 2 3", "--out", str(out) + ".logits", extra_env=offline)
+        run("convert", "-m", source, "-o", str(out) + ".f32", "--scheme", "f32", extra_env=offline)
+    assert (tmp_path / "a.logits").read_bytes() == (tmp_path / "b.logits").read_bytes()
+    ids = [run("run", "-m", str(tmp_path / name), "--prompt-ids", "1 2 3", "-n", "4", "--temp", "0", "--print-ids").stdout
+           for name in ("a.f32", "b.f32")]
+    assert ids[0] == ids[1] and ids[0].strip()
+    chat = [run("chat", "-m", source, "-n", "4", "--temp", "0", extra_env=offline, input_text="Hello!\n").stdout
+            for source in ("test-org/tiny", model_dir)]
+    assert chat[0] == chat[1] and chat[0].strip()
+    bench = run("bench", "-m", "test-org/tiny", "--prompt", "8", "--gen", "2", "--json", extra_env=offline).stdout
+    assert '"model"' in bench
+
+
+def test_serve_reports_the_repo_name_as_its_model(hub, env, run, mobilellm):
+    run("pull", "test-org/tiny", "--quiet")
+    proc = subprocess.Popen([mobilellm, "serve", "-m", "test-org/tiny", "--host", "127.0.0.1", "--port", "0"],
+                            env=dict(env, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        port = None
+        for line in proc.stderr:
+            m = re.search(r"listening on http://[\d.]+:(\d+)", line)
+            if m:
+                port = int(m.group(1))
+            if "ready" in line:
+                break
+        assert port, "the server did not start"
+        with urllib.request.urlopen("http://127.0.0.1:%d/v1/models" % port, timeout=30) as r:
+            models = json.load(r)
+        assert [m["id"] for m in models["data"]] == ["test-org/tiny"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,5 +1,6 @@
 #include "hub/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -106,7 +107,7 @@ std::string default_token() {
   return trim(text.str());
 }
 
-double backoff_seconds(int attempt) { return static_cast<double>(1 << std::min(attempt, 5)); }
+double backoff_seconds(int attempt) { return static_cast<double>(1 << std::clamp(attempt, 0, 5)); }
 
 void sleep_unless_cancelled(double seconds, const std::atomic<bool>* cancel) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);

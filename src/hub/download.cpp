@@ -136,7 +136,7 @@ void fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
       std::fprintf(stderr, "warning: %s: %s; resuming from byte %llu\n", path.c_str(), e.what(),
                    static_cast<unsigned long long>(have));
     }
-    if (have == before) sleep_unless_cancelled(backoff_seconds(failures), client.cancel_flag());
+    if (have == before) sleep_unless_cancelled(backoff_seconds(failures - 1), client.cancel_flag());
   }
   if (std::fflush(f.get()) != 0 || fsync(fileno(f.get())) != 0)
     throw Error(partial.string() + ": cannot write: " + std::strerror(errno));

@@ -34,6 +34,14 @@ void check_repo_path(const std::string& path) {
   if (!ok) throw Error("the Hub listed a file with an unsafe path: \"" + path + "\"");
 }
 
+// hf_hub_url(): each segment percent-encoded, the slashes kept.
+std::string escape_path(const std::string& path) {
+  std::string out;
+  std::istringstream parts(path);
+  for (std::string part; std::getline(parts, part, '/');) out += (out.empty() ? "" : "/") + url_escape(part);
+  return out;
+}
+
 // ETags name blob files, so only plain characters are accepted.
 void check_etag(const std::string& etag, const std::string& url) {
   bool ok = !etag.empty() && etag.size() <= 200 && etag != "." && etag != "..";
@@ -156,7 +164,16 @@ HttpResponse HubClient::request(HttpRequest req, const std::string& repo, const 
 RepoRevision HubClient::revision(const std::string& repo, const std::string& revision) const {
   HttpRequest req;
   req.url = endpoint_ + "/api/models/" + repo + "/revision/" + url_escape(revision);
-  HttpResponse r = request(req, repo, "revision \"" + revision + "\"", /*retry=*/true);
+  HttpResponse r;
+  for (int redirects = 0;; ++redirects) {
+    r = request(req, repo, "revision \"" + revision + "\"", /*retry=*/true);
+    if (r.status / 100 != 3 || r.header("location").empty()) break;
+    // A renamed repo redirects to its new name; only redirects on the Hub's origin are followed.
+    const std::string target = resolve_url(req.url, r.header("location"));
+    if (url_origin(target) != url_origin(endpoint_) || redirects == 10)
+      throw Error(req.url + ": redirected to " + target + ", which is not on HF_ENDPOINT (" + endpoint_ + ")");
+    req.url = target;
+  }
   if (r.status != 200) throw Error(req.url + ": unexpected HTTP " + std::to_string(r.status));
   RepoRevision out;
   try {
@@ -175,7 +192,7 @@ FileMetadata HubClient::file_metadata(const std::string& repo, const std::string
                                       const std::string& path) const {
   HttpRequest req;
   req.method = "HEAD";
-  req.url = endpoint_ + "/" + repo + "/resolve/" + url_escape(revision) + "/" + path;
+  req.url = endpoint_ + "/" + repo + "/resolve/" + url_escape(revision) + "/" + escape_path(path);
   req.headers = {"Accept-Encoding: identity"};  // the size of the file, not of a compressed body
   const std::string what = "\"" + path + "\" at revision \"" + revision + "\"";
   for (int redirects = 0; redirects < 10; ++redirects) {

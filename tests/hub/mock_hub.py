@@ -50,6 +50,7 @@ class MockHub:
 
     def __init__(self):
         self.repos = {}
+        self.renamed = {}  # old repo id -> new: every route answers 307 to the new name, as the Hub does
         self.log = []  # (server, method, path, headers)
         self.lock = threading.Lock()
         self.blob_gets = {}  # sha256 -> number of GETs on the storage host
@@ -132,6 +133,11 @@ class MockHub:
             def do_GET(self):
                 mock._record("hub", self)
                 url = urllib.parse.urlsplit(self.path)
+                for old, new in mock.renamed.items():
+                    for prefix in ("/api/models/", "/"):
+                        if url.path.startswith(prefix + old + "/"):
+                            location = prefix + new + url.path[len(prefix + old):]
+                            return self.reply(307, [("Location", location)])
                 parts = [urllib.parse.unquote(p) for p in url.path.split("/")[1:]]
                 if len(parts) >= 6 and parts[:2] == ["api", "models"] and parts[4] in ("revision", "tree"):
                     repo = self.find_repo(parts[2], parts[3])

@@ -70,6 +70,17 @@ def test_the_storage_host_may_redirect_again(hub, env, run):
     assert hashlib.sha256(link.read_bytes()).hexdigest() == repo.sha256("model.safetensors")
 
 
+def test_a_renamed_repo_is_followed_on_the_hub_with_the_token(hub, env, run, checkpoint):
+    hub.renamed["old-org/tiny"] = "test-org/tiny"
+    hub.repos["test-org/tiny"].files["sub dir/a file#1.json"] = b"{}"
+    out = run("pull", "old-org/tiny", "--include", "*.json", extra_env={"HF_TOKEN": GOOD_TOKEN}).stdout.strip()
+    assert "models--old-org--tiny" in out  # cached under the name the user gave, as huggingface_hub does
+    assert (pathlib.Path(out) / "sub dir" / "a file#1.json").read_bytes() == b"{}"
+    followed = [(path, h) for _, _, path, h in hub.requests("hub") if path.startswith(("/test-org/", "/api/models/test-org/"))]
+    assert followed and all(h.get("authorization") == "Bearer " + GOOD_TOKEN for _, h in followed)
+    assert any("/sub%20dir/a%20file%231.json" in path for path, _ in followed)
+
+
 def test_second_pull_downloads_nothing(hub, env, run):
     run("pull", "test-org/tiny")
     before = len(hub.requests("storage"))

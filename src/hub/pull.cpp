@@ -19,7 +19,6 @@ PullResult pull(const PullOptions& o) {
   HubClient client(o.endpoint, o.token, o.cancel);
   const RepoRevision rev = client.revision(o.ref.repo, o.revision);
   const Selection sel = select_files(o.ref.repo, rev.files, o.ref.selector, o.include);
-  cache.write_ref(o.revision, rev.commit);
 
   PullResult result{rev.commit, cache.snapshot(rev.commit), model_in(cache.snapshot(rev.commit), sel), sel.files, 0};
   if (o.events.begin) o.events.begin(rev.commit, sel.files.size());
@@ -42,6 +41,8 @@ PullResult pull(const PullOptions& o) {
     if (o.events.file_done) o.events.file_done(path, !cached);
   }
   for (const auto& [path, etag] : links) cache.link(rev.commit, path, etag);
+  // Last: a pull that fails leaves the revision naming the snapshot it named before.
+  cache.write_ref(o.revision, rev.commit);
   return result;
 }
 

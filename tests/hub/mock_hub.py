@@ -15,6 +15,7 @@ token, 403 with the wrong one), serve a corrupted LFS file, cut a download
 off halfway, trickle bytes slowly, answer 503 or 429 first.
 """
 import hashlib
+import http.client
 import http.server
 import json
 import threading
@@ -56,6 +57,8 @@ class MockHub:
         self.blob_gets = {}  # sha256 -> number of GETs on the storage host
         self.hub = self._serve(self._hub_handler())
         self.storage = self._serve(self._storage_handler())
+        self.proxy = self._serve(self._proxy_handler())
+        self.proxy_url = "http://127.0.0.1:%d" % self.proxy.server_address[1]
         self.endpoint = "http://127.0.0.1:%d" % self.hub.server_address[1]
         self.storage_url = "http://localhost:%d" % self.storage.server_address[1]
 
@@ -64,7 +67,7 @@ class MockHub:
         return repo
 
     def close(self):
-        for s in (self.hub, self.storage):
+        for s in (self.hub, self.storage, self.proxy):
             s.shutdown()
             s.server_close()
 
@@ -185,6 +188,39 @@ class MockHub:
                         return
                     return self.reply(200, headers, data)
                 self.error(404, "", "no such route: " + self.path)
+
+        return Handler
+
+    def _proxy_handler(self):
+        """A forward proxy: requests arrive with absolute URLs, are logged, and relayed."""
+        mock = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_HEAD(self):
+                self.do_GET()
+
+            def do_GET(self):
+                mock._record("proxy", self)
+                target = urllib.parse.urlsplit(self.path)
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+                conn.request(self.command, target.path + ("?" + target.query if target.query else ""), headers=headers)
+                r = conn.getresponse()
+                body = r.read()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", r.getheader("Content-Length", str(len(body))))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+                conn.close()
 
         return Handler
 

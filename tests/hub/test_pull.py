@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 
 from mock_hub import GOOD_TOKEN, git_blob_id
@@ -79,6 +80,12 @@ def test_a_renamed_repo_is_followed_on_the_hub_with_the_token(hub, env, run, che
     followed = [(path, h) for _, _, path, h in hub.requests("hub") if path.startswith(("/test-org/", "/api/models/test-org/"))]
     assert followed and all(h.get("authorization") == "Bearer " + GOOD_TOKEN for _, h in followed)
     assert any("/sub%20dir/a%20file%231.json" in path for path, _ in followed)
+
+
+def test_proxies_from_the_environment(hub, env, run):
+    run("pull", "test-org/tiny", extra_env={"http_proxy": hub.proxy_url, "no_proxy": None, "NO_PROXY": None})
+    proxied = {urllib.parse.urlsplit(path).netloc.split(":")[0] for _, _, path, _ in hub.requests("proxy")}
+    assert proxied == {"127.0.0.1", "localhost"}  # the Hub and the storage host, both through the proxy
 
 
 def test_second_pull_downloads_nothing(hub, env, run):

@@ -96,10 +96,14 @@ void fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
     req.headers = {"Accept-Encoding: identity"};
     if (have > 0) req.headers.push_back("Range: bytes=" + std::to_string(have) + "-");
     const uint64_t before = have;
-    bool first = true;
+    bool first = true, overflow = false;
     auto sink = [&](long status, const char* data, size_t n) {
       if (first && status == 200 && have > 0) truncate_partial(f.get(), partial, hash, have);  // Range ignored
       first = false;
+      if (meta.size && have + n > total) {
+        overflow = true;
+        return false;
+      }
       if (std::fwrite(data, 1, n, f.get()) != n) return false;
       hash.update(data, n);
       have += n;
@@ -116,11 +120,7 @@ void fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
         continue;
       }
       if (r.status / 100 != 2) throw Error(url + ": unexpected HTTP " + std::to_string(r.status));
-      if (!meta.size) break;  // the response's end is the file's end
-      if (have > total)
-        throw Error(repo + ": \"" + path + "\": the download has " + std::to_string(have) + " bytes, the Hub says " +
-                    std::to_string(total));
-      if (have == total) break;
+      if (!meta.size || have == total) break;  // without a size, the response's end is the file's end
       if (have == before) throw Error(url + ": the response ended before the file did");
     } catch (const HubError& e) {
       if (e.status != 416 || have == 0) throw;
@@ -129,6 +129,12 @@ void fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
       throw;
     } catch (const Error& e) {
       if (std::ferror(f.get())) throw Error(partial.string() + ": cannot write: " + std::strerror(errno));
+      if (overflow) {
+        f.reset();
+        fs::remove(partial);
+        throw Error(repo + ": \"" + path + "\": the server sent more than the " + std::to_string(total) +
+                    " bytes the Hub announced; the download was deleted");
+      }
       if (have > before) failures = 0;  // progress was made: the connection is worth retrying
       if (++failures >= kAttempts)
         throw Error(std::string(e.what()) + "; gave up after " + std::to_string(kAttempts) +

@@ -40,6 +40,7 @@ class Repo:
         self.break_once = set()   # LFS paths whose first download stops halfway
         self.slow = {}            # LFS path -> seconds to sleep per 64 KiB chunk
         self.storage_hop = False  # the storage host redirects once more (a CDN to its bucket)
+        self.announced_size = {}  # LFS path -> the X-Linked-Size the Hub claims instead of the real one
         self.fail_api_once = None  # an HTTP status (503, 429) the revision API answers first
 
     def sha256(self, path):
@@ -176,7 +177,7 @@ class MockHub:
                         location = "%s/blobs/%s?repo=%s&path=%s" % (mock.storage_url, sha, urllib.parse.quote(repo.repo_id, safe=""),
                                                                    urllib.parse.quote(path, safe=""))
                         return self.reply(302, commit + [("Location", location), ("X-Linked-Etag", '"%s"' % sha),
-                                                        ("X-Linked-Size", str(len(data))), ("ETag", '"%s"' % git_blob_id(data)),
+                                                        ("X-Linked-Size", str(repo.announced_size.get(path, len(data)))), ("ETag", '"%s"' % git_blob_id(data)),
                                                         ("Content-Type", "text/plain")])
                     headers = commit + [("ETag", '"%s"' % git_blob_id(data))]
                     if self.command == "HEAD":

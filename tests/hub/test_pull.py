@@ -189,6 +189,16 @@ def test_corrupt_download_never_reaches_the_cache(hub, env, run):
     assert not (base / "snapshots" / repo.commit / "config.json").exists()  # no half model either
 
 
+def test_more_bytes_than_announced_is_an_error(hub, env, run):
+    repo = hub.repos["test-org/tiny"]
+    repo.announced_size["model.safetensors"] = len(repo.files["model.safetensors"]) - 1
+    p = run("pull", "test-org/tiny", check=False)
+    assert p.returncode != 0 and "model.safetensors" in p.stderr and "more than" in p.stderr
+    blobs = folder(env, "test-org/tiny") / "blobs"
+    assert not (blobs / repo.sha256("model.safetensors")).exists()
+    assert not list(blobs.glob("*.incomplete"))
+
+
 def test_a_broken_connection_is_resumed_with_range(hub, env, run):
     repo = hub.repos["test-org/tiny"]
     repo.break_once.add("model.safetensors")

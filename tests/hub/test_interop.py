@@ -1,11 +1,13 @@
 """The cache is shared with the real huggingface_hub package, both ways, against
 the same mock Hub: what `mobilellm pull` writes, huggingface_hub finds offline;
 what huggingface_hub downloads, `mobilellm` runs offline."""
+import hashlib
 import json
 import pathlib
 import subprocess
 import sys
 import textwrap
+import time
 
 from mock_hub import GOOD_TOKEN
 
@@ -83,3 +85,25 @@ def test_mobilellm_finds_gated_and_gguf_files_huggingface_hub_downloaded(hub, en
     assert run("pull", "test-org/pro", extra_env=offline).stdout.strip().endswith("/base")
     p = run("pull", "test-org/pro:instruct", extra_env=offline, check=False)
     assert p.returncode != 0 and "HF_HUB_OFFLINE" in p.stderr
+
+
+def test_huggingface_hub_waits_for_a_pull_in_progress(hub, env, mobilellm):
+    """Both take the same flock on .locks/models--ORG--NAME/<etag>.lock: the blob is fetched once."""
+    repo = hub.repos["test-org/tiny"]
+    repo.slow["model.safetensors"] = 0.01
+    pull = subprocess.Popen([mobilellm, "pull", "test-org/tiny", "--quiet"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    partial = (pathlib.Path(env["HF_HUB_CACHE"]) / "models--test-org--tiny" / "blobs" /
+               (repo.sha256("model.safetensors") + ".incomplete"))
+    deadline = time.time() + 60
+    while time.time() < deadline and not partial.exists():
+        time.sleep(0.05)
+    assert partial.exists()
+    path = python(env, """
+        from huggingface_hub import hf_hub_download
+        print(hf_hub_download("test-org/tiny", "model.safetensors"))
+    """)
+    _, err = pull.communicate(timeout=120)
+    assert pull.returncode == 0, err
+    assert hub.blob_gets[repo.sha256("model.safetensors")] == 1
+    assert hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest() == repo.sha256("model.safetensors")

@@ -70,14 +70,14 @@ void truncate_partial(FILE* f, const fs::path& partial, Sha256& hash, uint64_t& 
 
 }  // namespace
 
-void fetch_blob(const HubClient& client, const RepoCache& cache, const std::string& repo, const std::string& path,
+bool fetch_blob(const HubClient& client, const RepoCache& cache, const std::string& repo, const std::string& path,
                 const FileMetadata& meta, const DownloadEvents& events) {
   if (meta.lfs && !is_sha256(meta.etag))
     throw Error(repo + ": \"" + path + "\": the Hub's X-Linked-Etag \"" + meta.etag + "\" is not a sha256, so the file cannot be verified");
   const fs::path blob = cache.blob(meta.etag);
   fs::create_directories(blob.parent_path());
   FileLock lock(cache.lock_file(meta.etag), client.cancel_flag());
-  if (fs::exists(blob)) return;  // another pull finished it while we waited
+  if (fs::exists(blob)) return false;  // perhaps another pull finished it while we waited
 
   const fs::path partial = blob.string() + ".incomplete";
   Sha256 hash;
@@ -158,6 +158,7 @@ void fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
   }
   fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
   fs::rename(partial, blob);
+  return true;
 }
 
 }  // namespace mobilellm::hub

@@ -16,10 +16,11 @@ struct DownloadEvents {
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
-// Leaves blobs/<meta.etag> complete and verified, or throws. `path` names the
-// file in messages. Holds the blob's lock while it works, so a second process
-// pulling the same blob waits and then finds it done.
-void fetch_blob(const HubClient& client, const RepoCache& cache, const std::string& repo, const std::string& path,
+// Leaves blobs/<meta.etag> complete and verified, or throws; false when the
+// blob was already there. `path` names the file in messages. Holds the blob's
+// lock while it works, so a second process pulling the same blob waits and
+// then finds it done.
+bool fetch_blob(const HubClient& client, const RepoCache& cache, const std::string& repo, const std::string& path,
                 const FileMetadata& meta, const DownloadEvents& events);
 
 }  // namespace mobilellm::hub

@@ -32,13 +32,12 @@ PullResult pull(const PullOptions& o) {
     }
     // Asked at the commit, so every file comes from the same one.
     const FileMetadata meta = client.file_metadata(o.ref.repo, rev.commit, path);
-    const bool cached = fs::exists(cache.blob(meta.etag));
     DownloadEvents events;
     if (o.events.progress) events.progress = [&](uint64_t done, uint64_t total) { o.events.progress(path, done, total); };
-    fetch_blob(client, cache, o.ref.repo, path, meta, events);
+    const bool downloaded = fetch_blob(client, cache, o.ref.repo, path, meta, events);
     links.emplace_back(path, meta.etag);
-    if (!cached) ++result.downloaded;
-    if (o.events.file_done) o.events.file_done(path, !cached);
+    if (downloaded) ++result.downloaded;
+    if (o.events.file_done) o.events.file_done(path, downloaded);
   }
   for (const auto& [path, etag] : links) cache.link(rev.commit, path, etag);
   // Last: a pull that fails leaves the revision naming the snapshot it named before.

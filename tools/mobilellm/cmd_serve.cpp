@@ -26,7 +26,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--queue", opts->max_queue, "Requests that may wait for a slot; more get 503")->capture_default_str()->check(CLI::Range(0, 4096));
   cmd->add_option("--api-key", opts->api_key, "Require Authorization: Bearer KEY")->envname("MOBILELLM_API_KEY");
   cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
-  cmd->add_option("--served-model-name", opts->served_name, "Model id reported by the API (default: the directory name)");
+  cmd->add_option("--served-model-name", opts->served_name, "Model id reported by the API (default: ORG/NAME for a Hub model, else the directory name)");
   cmd->add_option("-t,--threads", opts->engine.threads, "Threads for the forward pass (0: all cores)")->check(CLI::NonNegativeNumber);
   cmd->callback([opts, model, tokenizer] {
     opts->engine.model = resolve_model_arg(*model);

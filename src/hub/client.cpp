@@ -74,7 +74,10 @@ std::string http_error_message(const HttpResponse& r, const std::string& endpoin
   const std::string page = endpoint + "/" + repo;
   const std::string code = r.header("x-error-code");
   std::string message;
-  if (r.status == 401) {
+  if ((r.status == 401 || r.status == 404) && code == "RepoNotFound") {
+    // The Hub answers 401 for a repo it will not name to an anonymous caller: missing or private.
+    message = repo + ": no such model repo on " + endpoint + (have_token ? "" : " (or it is private: pass --token or set HF_TOKEN)");
+  } else if (r.status == 401) {
     message = have_token ? repo + ": the Hub refused the token (401): check --token / HF_TOKEN; if the repo is gated, "
                                   "accept the license at " + page
                          : repo + " is gated: accept the license at " + page + " and pass --token or set HF_TOKEN";
@@ -157,7 +160,8 @@ HttpResponse HubClient::request(HttpRequest req, const std::string& repo, const 
       sleep_unless_cancelled(wait, cancel_);
       continue;
     }
-    if (r.status >= 400) throw HubError(http_error_message(r, endpoint_, repo, what, !token_.empty()), r.status);
+    if (r.status >= 400)
+      throw HubError(http_error_message(r, endpoint_, repo, what, !token_.empty()), r.status, r.header("x-error-code"));
     return r;
   }
 }

@@ -26,8 +26,10 @@ std::string default_token();
 // An HTTP error from the Hub, already worded for the user.
 class HubError : public Error {
  public:
-  HubError(const std::string& message, long status) : Error(message), status(status) {}
+  HubError(const std::string& message, long status, std::string code)
+      : Error(message), status(status), code(std::move(code)) {}
   long status;
+  std::string code;  // X-Error-Code: RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo, …
 };
 
 struct RepoRevision {

@@ -110,8 +110,9 @@ class MockHub:
 
             def find_repo(self, org, name):
                 repo = mock.repos.get(org + "/" + name)
-                if repo is None:
-                    self.error(404, "RepoNotFound", "Repository Not Found for url: " + self.path + ".")
+                if repo is None:  # as the Hub: 401 to an anonymous caller, which must not learn of private repos
+                    self.error(404 if self.headers.get("Authorization") else 401, "RepoNotFound",
+                               "Repository Not Found for url: " + self.path + ".")
                     return None
                 if repo.gated:
                     auth = self.headers.get("Authorization")

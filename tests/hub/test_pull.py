@@ -164,8 +164,13 @@ def test_gated_with_a_token_from_each_source(hub, env, run, tmp_path):
 
 
 def test_missing_repo_and_revision(hub, env, run):
-    p = run("pull", "test-org/nope", check=False)
-    assert p.returncode != 0 and "not found" in p.stderr and "test-org/nope" in p.stderr
+    p = run("pull", "test-org/nope", check=False)  # 401 RepoNotFound: missing, or private
+    assert p.returncode != 0 and "no such model repo" in p.stderr and "private" in p.stderr
+    assert "gated" not in p.stderr
+    p = run("pull", "test-org/nope", "--token", GOOD_TOKEN, check=False)  # 404 RepoNotFound
+    assert p.returncode != 0 and "test-org/nope: no such model repo on " + hub.endpoint in p.stderr
+    p = run("run", "-m", "test-org/nope", "--prompt-ids", "1", check=False)  # perhaps a mistyped local path
+    assert p.returncode != 0 and "no such file or directory, and test-org/nope: no such model repo" in p.stderr
     p = run("pull", "test-org/tiny", "--revision", "v9", check=False)
     assert p.returncode != 0 and "revision" in p.stderr and "not found" in p.stderr
 

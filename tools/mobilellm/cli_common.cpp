@@ -27,7 +27,12 @@ std::string resolve_model_arg(const std::string& arg) {
   o.cache_dir = cache_dir;
   o.token = hub::default_token();
   o.endpoint = hub::default_endpoint();
-  return pull_with_progress(o, /*quiet=*/false).model.string();
+  try {
+    return pull_with_progress(o, /*quiet=*/false).model.string();
+  } catch (const hub::HubError& e) {
+    if (e.code != "RepoNotFound") throw;
+    throw Error("-m " + arg + ": no such file or directory, and " + e.what());  // perhaps a mistyped path
+  }
 }
 
 std::vector<int32_t> parse_ids(const std::string& text) {

@@ -145,8 +145,10 @@ HttpResponse HubClient::request(HttpRequest req, const std::string& repo, const 
     } catch (const TransportError& e) {
       if (e.stopped && cancel_ && cancel_->load()) throw Interrupted();
       // A body already handed to the sink cannot be taken back: its owner resumes.
-      if (!retry || sink || attempt + 1 >= kAttempts) throw Error(std::string(e.what()) + " (HF_ENDPOINT is " + endpoint_ +
-                                                                  "; check the network and proxy, or set HF_HUB_OFFLINE=1 to use the cache alone)");
+      if (sink) throw Error(e.what());
+      if (!retry || attempt + 1 >= kAttempts)
+        throw Error(std::string(e.what()) + " (HF_ENDPOINT is " + endpoint_ +
+                    "; check the network and proxy, or set HF_HUB_OFFLINE=1 to use the cache alone)");
       sleep_unless_cancelled(backoff_seconds(attempt), cancel_);
       continue;
     }

@@ -1,13 +1,39 @@
 #include "cli_common.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "engine/model_assets.h"
+#include "hub/cache.h"
+#include "hub/client.h"
+#include "pull_progress.h"
 #include "runtime/error.h"
 #include "runtime/thread_pool.h"
 
 namespace mobilellm::cli {
+
+std::string resolve_model_arg(const std::string& arg) {
+  hub::ModelRef ref;
+  if (std::filesystem::exists(arg) || !hub::parse_model_ref(arg, ref)) return arg;
+  const std::filesystem::path cache_dir = hub::default_cache_dir();
+  if (auto cached = hub::find_cached(cache_dir, ref)) return cached->model.string();
+  if (hub::offline_mode())
+    throw Error(arg + " is not in the Hugging Face cache (" + cache_dir.string() +
+                ") and HF_HUB_OFFLINE is set: run `mobilellm pull " + arg + "` where the Hub is reachable");
+  std::fprintf(stderr, "%s is not in the cache yet: pulling it (as `mobilellm pull %s`)\n", arg.c_str(), arg.c_str());
+  hub::PullOptions o;
+  o.ref = ref;
+  o.cache_dir = cache_dir;
+  o.token = hub::default_token();
+  o.endpoint = hub::default_endpoint();
+  try {
+    return pull_with_progress(o, /*quiet=*/false).model.string();
+  } catch (const hub::HubError& e) {
+    if (e.code != "RepoNotFound") throw;
+    throw Error("-m " + arg + ": no such file or directory, and " + e.what());  // perhaps a mistyped path
+  }
+}
 
 std::vector<int32_t> parse_ids(const std::string& text) {
   std::vector<int32_t> ids;

@@ -1,6 +1,6 @@
 #pragma once
-// Pieces shared by the subcommands: parsing id lists, thread counts, and the
-// notice printed when a checkpoint's weights are random.
+// Pieces shared by the subcommands: the -m argument, parsing id lists, thread
+// counts, and the notice printed when a checkpoint's weights are random.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +12,10 @@
 
 namespace mobilellm::cli {
 
+// What -m names: a local path as it is (a path always wins), else a Hub model
+// ORG/NAME[:SELECTOR] found in the Hugging Face cache, downloaded first when it
+// is missing unless HF_HUB_OFFLINE is set (then an Error names the pull to run).
+std::string resolve_model_arg(const std::string& arg);
 // "1 2 3" or "1,2,3" → ids; throws Error naming the bad entry.
 std::vector<int32_t> parse_ids(const std::string& text);
 // 0 → all cores.

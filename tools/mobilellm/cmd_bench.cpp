@@ -171,7 +171,7 @@ void add_bench_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prefill and decode speed, KV-cache size, RSS and load time");
-  cmd->add_option("-m,--model", opts->model, "Model file (mobilellm convert) or checkpoint directory")->required();
+  cmd->add_option("-m,--model", opts->model, "Model file (mobilellm convert), checkpoint directory, or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
   cmd->add_option("--prompt", opts->prompt, "Prompt lengths to prefill, each followed by --gen decode steps");
   cmd->add_option("--gen", opts->gen, "Decode steps per measurement")->check(CLI::PositiveNumber);
@@ -185,6 +185,7 @@ void add_bench_command(CLI::App& app) {
   cmd->callback([opts] {
     const std::vector<int64_t> prompts = parse_list(opts->prompt, "--prompt");
     const std::vector<int64_t> synthetic = parse_list(opts->synthetic, "--synthetic-depth");
+    opts->model = resolve_model_arg(opts->model);
     Timer load_timer;
     auto model = model::Model::load(opts->model, {.all_global = opts->all_global});
     const double load_s = load_timer.seconds();

@@ -158,7 +158,7 @@ std::optional<std::string> read_line(bool terminal) {
 void add_chat_command(CLI::App& app) {
   auto o = std::make_shared<ChatOptions>();
   CLI::App* cmd = app.add_subcommand("chat", "Chat with the model (multi-turn, streamed; /reset, /stats, /quit)");
-  cmd->add_option("-m,--model", o->model, "Checkpoint directory or model file (mobilellm convert)")->required();
+  cmd->add_option("-m,--model", o->model, "Checkpoint directory, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   cmd->add_option("--tokenizer", o->tokenizer, "Tokenizer (default: the checkpoint's)");
   cmd->add_option("--system", o->system, "System message");
   cmd->add_option("-c,--ctx", o->context, "Context length (0: min(model maximum, 8192))")->check(CLI::NonNegativeNumber);
@@ -169,6 +169,7 @@ void add_chat_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Sampling seed");
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->check(CLI::NonNegativeNumber);
   cmd->callback([o] {
+    o->model = resolve_model_arg(o->model);
     const bool terminal = isatty(STDIN_FILENO);
     Chat chat(*o, terminal);
     if (chat.info().random_weights) note_random_weights(o->model);

@@ -41,7 +41,7 @@ void add_convert_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("convert", "Convert a Hugging Face checkpoint into one mobilellm model file");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory (config.json + safetensors)")->required();
+  cmd->add_option("-m,--model", opts->model, "Checkpoint directory (config.json + safetensors), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   cmd->add_option("-o,--out", opts->out, "Model file to write")->required();
   cmd->add_option("--scheme", opts->scheme,
                   "q4g32: int4 group-32 weights (CPU scheme, spec §4.1); q4cw: int4 per-row weights with learned "
@@ -53,7 +53,7 @@ void add_convert_command(CLI::App& app) {
   cmd->callback([opts] {
     Timer timer;
     convert::ConvertOptions o;
-    o.input = opts->model;
+    o.input = resolve_model_arg(opts->model);
     o.output = opts->out;
     o.scheme = opts->scheme;
     o.threads = resolve_threads(opts->threads);

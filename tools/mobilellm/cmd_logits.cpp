@@ -19,13 +19,14 @@ void add_logits_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("logits", "Write the logits of every position of a token-id sequence");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory or model file (mobilellm convert)")->required();
+  cmd->add_option("-m,--model", opts->model, "Checkpoint directory, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   cmd->add_option("--ids", opts->ids, "Token ids, separated by spaces or commas")->required();
   cmd->add_option("--out", opts->out, "Output file: float32 little-endian [n_ids][vocab_size]")->required();
   cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
   cmd->callback([opts] {
     std::vector<int32_t> ids = parse_ids(opts->ids);
     if (ids.empty()) throw Error("--ids is empty");
+    opts->model = resolve_model_arg(opts->model);
     auto model = model::Model::load(opts->model);
     const auto& c = model->config();
     ThreadPool pool(resolve_threads(opts->threads));

@@ -83,7 +83,7 @@ void add_perplexity_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "perplexity", "Perplexity of a text file with llama.cpp's llama-perplexity semantics; KL divergence to a base");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory, model file (mobilellm convert) or GGUF file")
+  cmd->add_option("-m,--model", opts->model, "Checkpoint directory, GGUF file, model file (mobilellm convert) or Hub name ORG/NAME[:SELECTOR]")
       ->required();
   cmd->add_option("-f,--file", opts->text, "Text file to score")->required();
   cmd->add_option("-c,--ctx", opts->ctx, "Tokens per chunk; the second half of each chunk is scored")
@@ -102,7 +102,7 @@ void add_perplexity_command(CLI::App& app) {
   cmd->add_flag("--force", opts->force, "Overwrite an existing --kl-divergence-base file");
   cmd->callback([opts] {
     if (opts->compare_base && opts->kl_base.empty()) throw Error("--kl-divergence needs --kl-divergence-base FILE");
-    auto model = model::Model::load(opts->model);
+    auto model = model::Model::load(resolve_model_arg(opts->model));
     warn_if_random(*model);
     Tokenizer tokenizer = *load_tokenizer_for(*model, opts->tokenizer, /*required=*/true);
     const auto& c = model->config();

@@ -25,7 +25,7 @@ void add_run_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("run", "Generate a continuation of a prompt");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory or model file (mobilellm convert)")->required();
+  cmd->add_option("-m,--model", opts->model, "Checkpoint directory, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   auto* text = cmd->add_option("-p,--prompt", opts->prompt, "Prompt text (encoded with the checkpoint's tokenizer)");
   auto* ids = cmd->add_option("--prompt-ids", opts->prompt_ids, "Prompt as token ids, separated by spaces or commas");
   text->excludes(ids);
@@ -43,6 +43,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
   cmd->add_flag("--print-ids", opts->print_ids, "Print the generated token ids (one line, space-separated) on stdout");
   cmd->callback([opts] {
+    opts->model = resolve_model_arg(opts->model);
     if (opts->prompt.empty() && opts->prompt_ids.empty()) throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");
     auto model = model::Model::load(opts->model);
     warn_if_random(*model);

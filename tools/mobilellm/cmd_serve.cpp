@@ -17,7 +17,7 @@ void add_serve_command(CLI::App& app) {
   auto model = std::make_shared<std::string>();
   auto tokenizer = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
-  cmd->add_option("-m,--model", *model, "Checkpoint directory or model file (mobilellm convert)")->required();
+  cmd->add_option("-m,--model", *model, "Checkpoint directory, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   cmd->add_option("--tokenizer", *tokenizer, "Tokenizer (tokenizer.model, tokenizer.json or a directory; default: the checkpoint's)");
   cmd->add_option("--host", opts->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
@@ -26,10 +26,11 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--queue", opts->max_queue, "Requests that may wait for a slot; more get 503")->capture_default_str()->check(CLI::Range(0, 4096));
   cmd->add_option("--api-key", opts->api_key, "Require Authorization: Bearer KEY")->envname("MOBILELLM_API_KEY");
   cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
-  cmd->add_option("--served-model-name", opts->served_name, "Model id reported by the API (default: the directory name)");
+  cmd->add_option("--served-model-name", opts->served_name, "Model id reported by the API (default: ORG/NAME for a Hub model, else the directory name)");
   cmd->add_option("-t,--threads", opts->engine.threads, "Threads for the forward pass (0: all cores)")->check(CLI::NonNegativeNumber);
   cmd->callback([opts, model, tokenizer] {
-    opts->engine.model = *model;
+    opts->engine.model = resolve_model_arg(*model);
+    if (opts->served_name.empty() && opts->engine.model != *model) opts->served_name = *model;  // the Hub name, not a commit id
     opts->engine.tokenizer = *tokenizer;
     // Ctrl-C and SIGTERM stop the server from one thread that waits for them;
     // a client that vanishes mid-write must not kill the process.

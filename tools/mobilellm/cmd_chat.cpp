@@ -158,7 +158,7 @@ std::optional<std::string> read_line(bool terminal) {
 void add_chat_command(CLI::App& app) {
   auto o = std::make_shared<ChatOptions>();
   CLI::App* cmd = app.add_subcommand("chat", "Chat with the model (multi-turn, streamed; /reset, /stats, /quit)");
-  cmd->add_option("-m,--model", o->model, "Checkpoint directory, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
+  cmd->add_option("-m,--model", o->model, "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   cmd->add_option("--tokenizer", o->tokenizer, "Tokenizer (default: the checkpoint's)");
   cmd->add_option("--system", o->system, "System message");
   cmd->add_option("-c,--ctx", o->context, "Context length (0: min(model maximum, 8192))")->check(CLI::NonNegativeNumber);

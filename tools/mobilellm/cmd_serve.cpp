@@ -17,7 +17,7 @@ void add_serve_command(CLI::App& app) {
   auto model = std::make_shared<std::string>();
   auto tokenizer = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
-  cmd->add_option("-m,--model", *model, "Checkpoint directory, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
+  cmd->add_option("-m,--model", *model, "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   cmd->add_option("--tokenizer", *tokenizer, "Tokenizer (tokenizer.model, tokenizer.json or a directory; default: the checkpoint's)");
   cmd->add_option("--host", opts->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));

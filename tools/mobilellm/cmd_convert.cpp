@@ -41,7 +41,7 @@ void add_convert_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("convert", "Convert a Hugging Face checkpoint into one mobilellm model file");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory (config.json + safetensors), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
+  cmd->add_option("-m,--model", opts->model, "Checkpoint directory (config.json + safetensors), GGUF file, or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
   cmd->add_option("-o,--out", opts->out, "Model file to write")->required();
   cmd->add_option("--scheme", opts->scheme,
                   "q4g32: int4 group-32 weights (CPU scheme, spec §4.1); q4cw: int4 per-row weights with learned "

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/atomic_output.h"
 #include "io/mapped_file.h"
 
 namespace mobilellm::format {
@@ -106,10 +107,8 @@ class ModelFileWriter {
  private:
   uint64_t append_aligned(const void* data, size_t bytes);
 
-  std::filesystem::path path_, partial_;
-  std::FILE* out_ = nullptr;
+  io::AtomicOutput out_;
   uint64_t end_ = 0;
-  bool finished_ = false;
   ModelFileIndex index_;
 };
 

@@ -167,7 +167,7 @@ void add_chat_command(CLI::App& app) {
   cmd->add_option("--temp", o->temperature, "Temperature; 0 is greedy (default: the checkpoint's)");
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling mass in (0, 1]");
   cmd->add_option("--seed", o->seed, "Sampling seed");
-  cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  add_threads_option(cmd, o->threads);
   cmd->callback([o] {
     const bool terminal = isatty(STDIN_FILENO);
     Chat chat(*o, terminal);

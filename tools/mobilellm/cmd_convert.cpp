@@ -47,7 +47,7 @@ void add_convert_command(CLI::App& app) {
                   "q4g32: int4 group-32 weights (CPU scheme, spec §4.1); q4cw: int4 per-row weights with learned "
                   "scales (spec §4.2); bf16; f32")
       ->check(CLI::IsMember({"q4g32", "q4cw", "bf16", "f32"}));
-  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
+  add_threads_option(cmd, opts->threads);
   cmd->callback([opts] {
     Timer timer;
     convert::ConvertOptions o;

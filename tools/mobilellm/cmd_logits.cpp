@@ -22,7 +22,7 @@ void add_logits_command(CLI::App& app) {
   cmd->add_option("-m,--model", opts->model, "Checkpoint directory or model file (mobilellm convert)")->required();
   cmd->add_option("--ids", opts->ids, "Token ids, separated by spaces or commas")->required();
   cmd->add_option("--out", opts->out, "Output file: float32 little-endian [n_ids][vocab_size]")->required();
-  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
+  add_threads_option(cmd, opts->threads);
   cmd->callback([opts] {
     std::vector<int32_t> ids = parse_ids(opts->ids);
     if (ids.empty()) throw Error("--ids is empty");

@@ -40,7 +40,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--repeat-penalty", opts->repetition_penalty, "Repetition penalty; 1 is off");
   cmd->add_option("--seed", opts->seed, "Sampling seed: the same seed gives the same output");
   cmd->add_option("-c,--ctx", opts->context, "Context length (0: the model's maximum)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
+  add_threads_option(cmd, opts->threads);
   cmd->add_flag("--print-ids", opts->print_ids, "Print the generated token ids (one line, space-separated) on stdout");
   cmd->callback([opts] {
     if (opts->prompt.empty() && opts->prompt_ids.empty()) throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");

@@ -40,8 +40,12 @@ class HttpServer final : public httplib::Server {
         svr_sock_, sock, keep_alive_max_count_, keep_alive_timeout_sec_, [&](bool close_connection, bool& connection_closed) {
           httplib::detail::SocketStream stream(sock, read_timeout_sec_, read_timeout_usec_, write_timeout_sec_,
                                                write_timeout_usec_, request_timeout_ms_, std::chrono::steady_clock::now());
-          return process_request(stream, remote_addr, remote_port, local_addr, local_port, close_connection,
-                                 connection_closed, nullptr);
+          const bool served = process_request(stream, remote_addr, remote_port, local_addr, local_port,
+                                               close_connection, connection_closed, nullptr);
+          // A request that could not be read (deadline passed, garbage) ends
+          // the connection: httplib would read the rest as further requests.
+          if (stream.get_error() != httplib::Error::Success) connection_closed = true;
+          return served;
         });
     httplib::detail::drain_and_close_socket(sock);
     return ok;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "format/model_file.h"
+#include "io/atomic_output.h"
 #include "io/safetensors.h"
 #include "model/config.h"
 #include "quant/int4_quant.h"
@@ -153,6 +154,9 @@ class Converter {
     if (o_.scheme != "q4g32" && o_.scheme != "q4cw" && o_.scheme != "bf16" && o_.scheme != "f32")
       throw Error("--scheme " + o_.scheme + ": expected q4g32, q4cw, bf16 or f32");
     if (!fs::is_directory(o_.input)) throw Error(o_.input.string() + ": not a checkpoint directory");
+    std::vector<fs::path> inputs;
+    for (const auto& entry : fs::directory_iterator(o_.input)) inputs.push_back(entry.path());
+    io::check_output_path(o_.output, o_.overwrite, inputs);
     const json config_json = read_json(o_.input / "config.json");
     const model::ModelConfig config = model::parse_model_config(config_json, (o_.input / "config.json").string());
     const fs::path gen_path = o_.input / "generation_config.json";

@@ -18,7 +18,8 @@ namespace mobilellm::convert {
 
 struct ConvertOptions {
   std::filesystem::path input;   // checkpoint directory
-  std::filesystem::path output;  // model file
+  std::filesystem::path output;  // model file, written atomically (io/atomic_output.h)
+  bool overwrite = false;        // replace an existing output (never one of the checkpoint's files)
   std::string scheme = "q4g32";
   int threads = 1;
   // Called after each tensor: bytes of the checkpoint processed so far, of `total`.

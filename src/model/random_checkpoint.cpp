@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
+#include "io/atomic_output.h"
 #include "io/safetensors.h"
 #include "runtime/dtype.h"
 #include "runtime/error.h"
@@ -75,9 +75,8 @@ void fill_normal_bf16(uint16_t* out, int64_t n, float std, uint64_t seed) {
 }
 
 void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
-  std::ofstream out(path);
-  out << j.dump(2) << "\n";
-  if (!out) throw Error(path.string() + ": cannot write");
+  const std::string text = j.dump(2) + "\n";
+  io::write_file_atomically(path, text.data(), text.size());
 }
 
 }  // namespace

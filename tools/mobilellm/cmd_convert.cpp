@@ -38,11 +38,14 @@ void add_convert_command(CLI::App& app) {
   struct Options {
     std::string model, out, scheme = "q4g32";
     int threads = 0;
+    bool force = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("convert", "Convert a Hugging Face checkpoint into one mobilellm model file");
   cmd->add_option("-m,--model", opts->model, "Checkpoint directory (config.json + safetensors)")->required();
-  cmd->add_option("-o,--out", opts->out, "Model file to write")->required();
+  cmd->add_option("-o,--out", opts->out, "Model file to write (written under a temporary name, renamed when complete)")
+      ->required();
+  cmd->add_flag("--force", opts->force, "Overwrite an existing output file (never one of the checkpoint's own files)");
   cmd->add_option("--scheme", opts->scheme,
                   "q4g32: int4 group-32 weights (CPU scheme, spec §4.1); q4cw: int4 per-row weights with learned "
                   "scales (spec §4.2); bf16; f32")
@@ -54,6 +57,7 @@ void add_convert_command(CLI::App& app) {
     o.input = opts->model;
     o.output = opts->out;
     o.scheme = opts->scheme;
+    o.overwrite = opts->force;
     o.threads = resolve_threads(opts->threads);
     o.progress = [&](uint64_t done, uint64_t total, const std::string& tensor) {
       draw_progress(done, total, tensor, timer.seconds());

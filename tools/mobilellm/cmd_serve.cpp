@@ -36,6 +36,7 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--served-model-name", opts->served_name, "Model id reported by the API (default: the directory name)");
   add_threads_option(cmd, opts->engine.threads);
+  cmd->add_flag("--verify", opts->engine.verify, "Check every tensor checksum of a model file while loading");
   cmd->callback([opts, model, tokenizer] {
     opts->engine.model = *model;
     opts->engine.tokenizer = *tokenizer;

@@ -13,5 +13,6 @@ void add_bench_command(CLI::App& app);
 void add_tokenize_commands(CLI::App& app);
 void add_chat_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_verify_command(CLI::App& app);
 
 }  // namespace mobilellm::cli

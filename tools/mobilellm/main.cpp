@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   mobilellm::cli::add_tokenize_commands(app);
   mobilellm::cli::add_chat_command(app);
   mobilellm::cli::add_serve_command(app);
+  mobilellm::cli::add_verify_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,10 +2,8 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +16,7 @@
 #include "runtime/aligned_buffer.h"
 #include "runtime/dtype.h"
 #include "runtime/error.h"
+#include "runtime/read_file.h"
 #include "runtime/thread_pool.h"
 
 namespace mobilellm::convert {
@@ -74,21 +73,16 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }
 
 json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open");
+  const std::string text = read_file_bounded(path, kMaxConfigFileBytes, "JSON config");
   try {
-    return json::parse(in);
+    return json::parse(text);
   } catch (const json::exception& e) {
     throw Error(path.string() + ": not valid JSON: " + e.what());
   }
 }
 
 std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return read_file_bounded(path, kMaxTokenizerFileBytes, "tokenizer file");
 }
 
 // Row r of a checkpoint tensor as fp32; throws naming the tensor on a non-finite value.

@@ -221,7 +221,11 @@ class Converter {
                     const io::SafetensorsArchive& archive) {
     const SourceRows src(t);
     const int64_t rows = p.shape[0], cols = p.shape.size() == 2 ? p.shape[1] : p.shape[0];
-    const bool quantized = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw");
+    const bool int4_scheme = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw");
+    // int4 groups run along the columns: a matrix they do not divide stays
+    // bf16 (as llama.cpp keeps such tensors in a float type), and is reported.
+    const bool quantized = int4_scheme && cols % quant::kQ4Group == 0;
+    if (int4_scheme && !quantized) report_.kept_bf16.push_back(p.name + " " + shape_text(p.shape));
     if (!quantized) {
       // Norms are always f32; matrices take the scheme's float type.
       const TensorType type = (!p.matrix || o_.scheme == "f32") ? TensorType::kF32 : TensorType::kBF16;
@@ -246,9 +250,6 @@ class Converter {
       ++report_.tensors_written;
       return;
     }
-    if (cols % quant::kQ4Group != 0)
-      throw Error("tensor \"" + t.name + "\" has " + std::to_string(cols) + " columns; " + o_.scheme +
-                  " needs a multiple of 32");
     const bool group = o_.scheme == "q4g32";
     const quant::Q4Scheme scheme = group ? quant::Q4Scheme::kGroup32 : quant::Q4Scheme::kChannel;
     std::vector<float> row_scale;

@@ -6,8 +6,9 @@
 //   q4cw   spec §4.2 int4 channelwise, with the checkpoint's learned
 //          `<linear>.weight_fake_quantizer.scale` where present;
 //   bf16 / f32  unquantized.
-// Norm weights are always stored as f32. Tensors the model does not use are
-// reported (and left out), never silently dropped.
+// Norm weights are always stored as f32. Under an int4 scheme a matrix whose
+// columns groups of 32 do not divide is kept in bf16 and reported. Tensors
+// the model does not use are reported (and left out), never silently dropped.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -30,6 +31,8 @@ struct ConvertReport {
   std::vector<std::string> unknown_tensors;  // in the checkpoint, not used by the model
   int64_t learned_scales_used = 0;           // q4cw: weight_fake_quantizer.scale tensors applied
   int64_t learned_scales_ignored = 0;        // present but not used by the scheme
+  std::vector<std::string> kept_bf16;        // int4 schemes: "name [rows, cols]" of matrices whose columns
+                                             // are not a multiple of 32, kept in bf16
   int64_t tensors_written = 0;
   uint64_t file_bytes = 0;
 };

@@ -34,11 +34,10 @@ class FileBinder {
                            shape[0], shape[1], file_.data(t));
         quantized_ = true;
         return;
-      case TensorType::kF32: f = {file_.data(t), DType::kF32, shape[0], shape[1]}; break;
-      case TensorType::kBF16: f = {file_.data(t), DType::kBF16, shape[0], shape[1]}; break;
-      case TensorType::kF16: f = {file_.data(t), DType::kF16, shape[0], shape[1]}; break;
+      case TensorType::kF32: f = {file_.data(t), DType::kF32, shape[0], shape[1]}; return;
+      case TensorType::kBF16: f = {file_.data(t), DType::kBF16, shape[0], shape[1]}; return;
+      case TensorType::kF16: f = {file_.data(t), DType::kF16, shape[0], shape[1]}; return;
     }
-    floating_ = true;
   }
 
   std::vector<float> vector(const std::string& name, int64_t n) {
@@ -51,12 +50,9 @@ class FileBinder {
     return out;
   }
 
-  // One model runs one way: all matrices int4 or all float.
-  bool quantized() const {
-    if (quantized_ && floating_)
-      throw Error(file_.path().string() + ": mixes int4 and float matrices; convert it again with one --scheme");
-    return quantized_;
-  }
+  // Any int4 matrix makes the int4 path; a float matrix among them is the
+  // converter's fallback for a shape int4 cannot hold, and runs in float.
+  bool quantized() const { return quantized_; }
 
  private:
   static std::string text(const std::vector<int64_t>& shape) {
@@ -66,7 +62,7 @@ class FileBinder {
   }
 
   const format::ModelFile& file_;
-  bool quantized_ = false, floating_ = false;
+  bool quantized_ = false;
 };
 
 }  // namespace

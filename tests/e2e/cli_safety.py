@@ -2,6 +2,7 @@
 - no command writes over its input, or over an existing output without --force;
 - a missing -m path, an endless tokenizer file, -t 1000 are clear errors;
 - every command's --help shows its defaults;
+- the tiny preset converts to q4g32;
 - `verify` finds a flipped byte in tensor data and names the tensor;
   `run --verify` refuses the file, plain `run` (index checks only) loads it.
     cli_safety.py --mobilellm BIN --work DIR"""
@@ -82,6 +83,13 @@ def main():
     run([b, "convert", "-m", ckpt, "-o", out, "--scheme", "bf16", "--force"])
     leftovers = [f for f in os.listdir(work) if ".partial-" in f]
     assert not leftovers, leftovers
+
+    # The tiny preset converts to q4g32 whole: every matrix width is a multiple of 32.
+    q4 = os.path.join(work, "tiny.q4g32")
+    p = run([b, "convert", "-m", ckpt, "-o", q4, "--scheme", "q4g32"])
+    assert "kept in bf16" not in p.stderr, p.stderr
+    run([b, "verify", "-m", q4])
+    run([b, "run", "-m", q4, "--prompt-ids", "1 2 3", "-n", "2", "-t", "1", "--print-ids"])
 
     # logits: an existing output only with --force.
     logits = os.path.join(work, "logits.f32")

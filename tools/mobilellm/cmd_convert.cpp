@@ -66,6 +66,9 @@ void add_convert_command(CLI::App& app) {
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
     for (const auto& name : r.unknown_tensors)
       std::fprintf(stderr, "warning: tensor \"%s\" is not part of the model; it was left out\n", name.c_str());
+    for (const auto& tensor : r.kept_bf16)
+      std::fprintf(stderr, "note: %s kept in bf16: its columns are not a multiple of 32, as %s needs\n", tensor.c_str(),
+                   opts->scheme.c_str());
     if (r.learned_scales_used)
       std::fprintf(stderr, "used %lld learned weight_fake_quantizer scales\n",
                    static_cast<long long>(r.learned_scales_used));

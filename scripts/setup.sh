@@ -9,7 +9,7 @@ cd "$root"
 
 apt_packages=(build-essential cmake ninja-build pkg-config python3-venv
   nlohmann-json3-dev libcli11-dev libpcre2-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev libedit-dev libsimde-dev clang libclang-rt-14-dev ccache)
+  libedit-dev libsimde-dev clang libclang-rt-14-dev ccache)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

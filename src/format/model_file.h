@@ -87,9 +87,10 @@ class ModelFile {
   ModelFileIndex index_;
 };
 
-// Writes a model file: tensors and blobs are streamed to `path`.partial as
-// they come, the index and header last; finish() renames it into place, so an
-// interrupted conversion never leaves a file that looks complete.
+// Writes a model file: tensors and blobs are streamed to a temporary beside
+// `path` (io::AtomicOutput) as they come, the index and header last; finish()
+// renames it into place, so an interrupted conversion never leaves a file that
+// looks complete.
 class ModelFileWriter {
  public:
   explicit ModelFileWriter(const std::filesystem::path& path);

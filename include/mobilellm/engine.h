@@ -35,6 +35,7 @@ struct EngineOptions {
   std::filesystem::path model;      // a checkpoint directory
   std::filesystem::path tokenizer;  // empty: found in the checkpoint directory
   int threads = 0;                  // 0: all cores
+  bool verify = false;              // check every tensor checksum of a model file while loading
 };
 
 struct ModelInfo {

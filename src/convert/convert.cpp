@@ -2,14 +2,13 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "format/model_file.h"
+#include "io/atomic_output.h"
 #include "io/safetensors.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
@@ -20,6 +19,7 @@
 #include "runtime/aligned_buffer.h"
 #include "runtime/dtype.h"
 #include "runtime/error.h"
+#include "runtime/read_file.h"
 #include "runtime/thread_pool.h"
 
 namespace mobilellm::convert {
@@ -76,21 +76,16 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }
 
 json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open");
+  const std::string text = read_file_bounded(path, kMaxConfigFileBytes, "JSON config");
   try {
-    return json::parse(in);
+    return json::parse(text);
   } catch (const json::exception& e) {
     throw Error(path.string() + ": not valid JSON: " + e.what());
   }
 }
 
 std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return read_file_bounded(path, kMaxTokenizerFileBytes, "tokenizer file");
 }
 
 // Row r of a checkpoint tensor as fp32; throws naming the tensor on a non-finite value.
@@ -156,6 +151,10 @@ class Converter {
     if (o_.scheme != "q4g32" && o_.scheme != "q4cw" && o_.scheme != "q4_1" && o_.scheme != "bf16" &&
         o_.scheme != "f32")
       throw Error("--scheme " + o_.scheme + ": expected q4g32, q4cw, q4_1, bf16 or f32");
+    std::vector<fs::path> inputs{o_.input};
+    if (fs::is_directory(o_.input))
+      for (const auto& entry : fs::directory_iterator(o_.input)) inputs.push_back(entry.path());
+    io::check_output_path(o_.output, o_.overwrite, inputs);
     const model::Checkpoint checkpoint = model::open_checkpoint(o_.input);
     const model::ModelConfig& config = checkpoint.config;
     const bool directory = !checkpoint.gguf;
@@ -247,13 +246,18 @@ class Converter {
     if (stored && stored->type != io::GgmlType::kF32 && !(o_.scheme == "f32" && p.matrix))
       report_.gguf_requantized.push_back(stored->name + " (" + io::ggml_type_name(stored->type) + ")");
     const bool affine = o_.scheme == "q4_1";
-    // q4_1 keeps a matrix whose rows do not split into groups of 32 in f32 (reported).
-    const bool kept_float = p.matrix && affine && cols % quant::kQ4Group != 0;
-    const bool quantized = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw" || affine) && !kept_float;
-    if (kept_float) report_.kept_float.push_back(p.name);
+    const bool int4_scheme = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw" || affine);
+    // int4 groups run along the columns: a matrix they do not divide stays in
+    // a float type (as llama.cpp keeps such tensors), f32 beside q4_1's exact
+    // blocks, bf16 otherwise, and is reported.
+    const bool quantized = int4_scheme && cols % quant::kQ4Group == 0;
+    const bool kept_float = int4_scheme && !quantized;
+    if (kept_float && affine) report_.kept_float.push_back(p.name);
+    if (kept_float && !affine) report_.kept_bf16.push_back(p.name + " " + shape_text(p.shape));
     if (!quantized) {
       // Norms are always f32; matrices take the scheme's float type.
-      const TensorType type = (!p.matrix || o_.scheme == "f32" || kept_float) ? TensorType::kF32 : TensorType::kBF16;
+      const TensorType type =
+          (!p.matrix || o_.scheme == "f32" || (kept_float && affine)) ? TensorType::kF32 : TensorType::kBF16;
       const int64_t n_rows = p.shape.size() == 2 ? rows : 1;
       AlignedBuffer<uint8_t> out(static_cast<size_t>(rows * (p.shape.size() == 2 ? cols : 1)) *
                                  (type == TensorType::kF32 ? 4 : 2));
@@ -275,9 +279,6 @@ class Converter {
       ++report_.tensors_written;
       return;
     }
-    if (cols % quant::kQ4Group != 0)
-      throw Error("tensor \"" + t.name + "\" has " + std::to_string(cols) + " columns; " + o_.scheme +
-                  " needs a multiple of 32");
     if (affine) return write_q4_1(writer, p, src);
     const bool group = o_.scheme == "q4g32";
     const quant::Q4Scheme scheme = group ? quant::Q4Scheme::kGroup32 : quant::Q4Scheme::kChannel;

@@ -20,7 +20,7 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
-  auto model = model::Model::load(options.model);
+  auto model = model::Model::load(options.model, {.verify = options.verify});
   Tokenizer tokenizer = load_model_tokenizer(*model, options.tokenizer);
   const auto& c = model->config();
   if (tokenizer.vocab_size() > c.vocab_size)

@@ -262,27 +262,20 @@ void ModelFile::verify_data() const {
       throw Error(path().string() + ": blob \"" + b.name + "\" is corrupted (checksum mismatch)");
 }
 
-ModelFileWriter::ModelFileWriter(const std::filesystem::path& path) : path_(path), partial_(path.string() + ".partial") {
-  out_ = std::fopen(partial_.c_str(), "wb");
-  if (!out_) throw Error(partial_.string() + ": cannot create: " + std::strerror(errno));
+ModelFileWriter::ModelFileWriter(const std::filesystem::path& path) : out_(path) {
   const uint8_t zeros[kHeaderBytes] = {};
-  if (std::fwrite(zeros, 1, kHeaderBytes, out_) != kHeaderBytes)
-    throw Error(partial_.string() + ": write failed: " + std::strerror(errno));
+  out_.write(zeros, kHeaderBytes);
   end_ = kHeaderBytes;
 }
 
-ModelFileWriter::~ModelFileWriter() {
-  if (out_) std::fclose(out_);
-  std::error_code ignored;
-  if (!finished_) std::filesystem::remove(partial_, ignored);
-}
+ModelFileWriter::~ModelFileWriter() = default;
 
 uint64_t ModelFileWriter::append_aligned(const void* data, size_t bytes) {
   static const uint8_t zeros[kAlignment] = {};
   const uint64_t offset = (end_ + kAlignment - 1) / kAlignment * kAlignment;
   const size_t pad = static_cast<size_t>(offset - end_);
-  if (std::fwrite(zeros, 1, pad, out_) != pad || std::fwrite(data, 1, bytes, out_) != bytes)
-    throw Error(partial_.string() + ": write failed: " + std::strerror(errno));
+  out_.write(zeros, pad);
+  out_.write(data, bytes);
   end_ = offset + bytes;
   return offset;
 }
@@ -316,8 +309,7 @@ void ModelFileWriter::finish(const std::string& scheme, const json& config, cons
     doc["blobs"].push_back({{"name", b.name}, {"offset", b.offset}, {"bytes", b.bytes}, {"crc32c", b.crc32c}});
   const std::string text = doc.dump();
   const uint64_t index_offset = end_;
-  if (std::fwrite(text.data(), 1, text.size(), out_) != text.size())
-    throw Error(partial_.string() + ": write failed: " + std::strerror(errno));
+  out_.write(text.data(), text.size());
   end_ += text.size();
 
   uint8_t header[kHeaderBytes] = {};
@@ -330,16 +322,10 @@ void ModelFileWriter::finish(const std::string& scheme, const json& config, cons
   std::memcpy(header + 24, &index_offset, 8);
   std::memcpy(header + 32, &index_bytes, 8);
   std::memcpy(header + 40, &crc, 4);
-  if (std::fseek(out_, 0, SEEK_SET) != 0 || std::fwrite(header, 1, kHeaderBytes, out_) != kHeaderBytes ||
-      std::fclose(out_) != 0) {
-    out_ = nullptr;
-    throw Error(partial_.string() + ": write failed: " + std::strerror(errno));
-  }
-  out_ = nullptr;
-  std::error_code ec;
-  std::filesystem::rename(partial_, path_, ec);
-  if (ec) throw Error(path_.string() + ": cannot rename " + partial_.string() + " into place: " + ec.message());
-  finished_ = true;
+  if (std::fseek(out_.file(), 0, SEEK_SET) != 0)
+    throw Error(out_.temp_path().string() + ": seek failed: " + std::strerror(errno));
+  out_.write(header, kHeaderBytes);
+  out_.commit();
 }
 
 }  // namespace mobilellm::format

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/atomic_output.h"
 #include "io/mapped_file.h"
 #include "quant/q4_matrix.h"
 
@@ -90,9 +91,10 @@ class ModelFile {
   ModelFileIndex index_;
 };
 
-// Writes a model file: tensors and blobs are streamed to `path`.partial as
-// they come, the index and header last; finish() renames it into place, so an
-// interrupted conversion never leaves a file that looks complete.
+// Writes a model file: tensors and blobs are streamed to a temporary beside
+// `path` (io::AtomicOutput) as they come, the index and header last; finish()
+// renames it into place, so an interrupted conversion never leaves a file that
+// looks complete.
 class ModelFileWriter {
  public:
   explicit ModelFileWriter(const std::filesystem::path& path);
@@ -110,10 +112,8 @@ class ModelFileWriter {
  private:
   uint64_t append_aligned(const void* data, size_t bytes);
 
-  std::filesystem::path path_, partial_;
-  std::FILE* out_ = nullptr;
+  io::AtomicOutput out_;
   uint64_t end_ = 0;
-  bool finished_ = false;
   ModelFileIndex index_;
 };
 

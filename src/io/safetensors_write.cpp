@@ -1,12 +1,10 @@
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
 
+#include "io/atomic_output.h"
 #include "io/safetensors.h"
 #include "io/safetensors_format.h"
 #include "runtime/error.h"
@@ -14,54 +12,6 @@
 namespace mobilellm::io {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-[[noreturn]] void fail_io(const fs::path& path, const char* what, int err) {
-  throw Error(path.string() + ": " + what + ": " + std::generic_category().message(err));
-}
-
-// Writes to "<file>.tmp" and renames on success, so a failed or interrupted
-// write never leaves a truncated checkpoint under the final name.
-class AtomicFile {
- public:
-  explicit AtomicFile(const fs::path& file) : file_(file), tmp_(file.string() + ".tmp") {
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail_io(tmp_, "cannot create", errno);
-  }
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void write(const void* data, size_t n) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    while (n > 0) {
-      ssize_t k = ::write(fd_, p, n);
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0) fail_io(tmp_, "write failed", errno);
-      p += k;
-      n -= static_cast<size_t>(k);
-    }
-  }
-
-  void commit() {
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail_io(tmp_, "write failed", errno);
-    if (::rename(tmp_.c_str(), file_.c_str()) != 0) fail_io(file_, "cannot rename the finished file into place", errno);
-    committed_ = true;
-  }
-
- private:
-  fs::path file_, tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
-}  // namespace
 
 void write_safetensors(const fs::path& file, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata) {
@@ -107,7 +57,7 @@ void write_safetensors(const fs::path& file, const std::vector<TensorToWrite>& t
   uint8_t len[8];
   for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
 
-  AtomicFile out(file);
+  AtomicOutput out(file);
   out.write(len, sizeof len);
   out.write(text.data(), text.size());
   for (const TensorToWrite* t : order) out.write(t->data, t->nbytes);

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.h"
+#include "runtime/read_file.h"
 
 namespace mobilellm::model {
 namespace {
@@ -118,10 +118,9 @@ RopeScaling parse_rope_type(const json& params, const std::string& key, const Ke
 }
 
 json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open");
+  const std::string text = read_file_bounded(path, kMaxConfigFileBytes, "JSON config");
   try {
-    return json::parse(in);
+    return json::parse(text);
   } catch (const json::exception& e) {
     throw Error(path.string() + ": invalid JSON: " + e.what());
   }

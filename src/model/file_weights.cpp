@@ -34,8 +34,6 @@ class FileBinder {
     }
     const DType dtype = t.type == TensorType::kBF16 ? DType::kBF16 : t.type == TensorType::kF16 ? DType::kF16 : DType::kF32;
     f = {file_.data(t), dtype, shape[0], shape[1]};
-    // q4_1 files keep matrices whose width 32 does not divide in float.
-    if (shape[1] % 32 == 0) floating_ = true;
   }
 
   std::vector<float> vector(const std::string& name, int64_t n) {
@@ -48,13 +46,9 @@ class FileBinder {
     return out;
   }
 
-  // One model runs one way: all matrices int4 or all float, but for the
-  // float matrices an int4 type cannot hold.
-  bool quantized() const {
-    if (quantized_ && floating_)
-      throw Error(file_.path().string() + ": mixes int4 and float matrices; convert it again with one --scheme");
-    return quantized_;
-  }
+  // Any int4 matrix makes the int4 path; a float matrix among them is the
+  // converter's fallback for a shape int4 cannot hold, and runs in float.
+  bool quantized() const { return quantized_; }
 
  private:
   static std::string text(const std::vector<int64_t>& shape) {
@@ -64,7 +58,7 @@ class FileBinder {
   }
 
   const format::ModelFile& file_;
-  bool quantized_ = false, floating_ = false;
+  bool quantized_ = false;
 };
 
 }  // namespace

@@ -76,16 +76,10 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   float* h = h_.data();
 
   each_token(n, [&](int64_t t) { k_.rmsnorm(x + t * hidden, w.attn_norm.data(), eps_dim, eps, h + t * hidden); });
-  // An int4 file keeps a matrix in float only when 32 does not divide its
-  // width, which then holds for every matrix on the same input.
-  if (qw && qw->wq.blocks) {
-    quantize(h, n, hidden);
-    q4(n, {{&qw->wq, q_.data()}, {&qw->wk, kk_.data()}, {&qw->wv, vv_.data()}});
-  } else {
-    kernels::matmul(pool_, k_, h, n, w.wq, q_.data());
-    kernels::matmul(pool_, k_, h, n, w.wk, kk_.data());
-    kernels::matmul(pool_, k_, h, n, w.wv, vv_.data());
-  }
+  products(h, n, hidden,
+           {{&w.wq, qw ? &qw->wq : nullptr, q_.data()},
+            {&w.wk, qw ? &qw->wk : nullptr, kk_.data()},
+            {&w.wv, qw ? &qw->wv : nullptr, vv_.data()}});
 
   const LayerSpec& spec = c_.layers[static_cast<size_t>(l)];
   const int64_t hd = c_.head_dim;
@@ -112,12 +106,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   attention(l, cache, p0, n);
   observe(l, "attn", attn_.data(), n, c_.q_dim());
 
-  if (qw && qw->wo.blocks) {
-    quantize(attn_.data(), n, c_.q_dim());
-    q4(n, {{&qw->wo, h}});
-  } else {
-    kernels::matmul(pool_, k_, attn_.data(), n, w.wo, h);
-  }
+  products(attn_.data(), n, c_.q_dim(), {{&w.wo, qw ? &qw->wo : nullptr, h}});
   each_token(n, [&](int64_t t) {
     k_.add(x + t * hidden, h + t * hidden, hidden);
     k_.rmsnorm(x + t * hidden, w.ffn_norm.data(), hidden, eps, h + t * hidden);
@@ -125,22 +114,11 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   observe(l, "attn_residual", x, n, hidden);
 
   const int64_t inter = c_.intermediate_size;
-  if (qw && qw->w_gate.blocks) {
-    quantize(h, n, hidden);
-    q4(n, {{&qw->w_gate, gate_.data()}, {&qw->w_up, up_.data()}});
-  } else {
-    kernels::matmul(pool_, k_, h, n, w.w_gate, gate_.data());
-    kernels::matmul(pool_, k_, h, n, w.w_up, up_.data());
-  }
+  products(h, n, hidden, {{&w.w_gate, qw ? &qw->w_gate : nullptr, gate_.data()}, {&w.w_up, qw ? &qw->w_up : nullptr, up_.data()}});
   each_token(n, [&](int64_t t) {
     k_.silu_mul(gate_.data() + t * inter, up_.data() + t * inter, inter, gate_.data() + t * inter);
   });
-  if (qw && qw->w_down.blocks) {
-    quantize(gate_.data(), n, inter);
-    q4(n, {{&qw->w_down, h}});
-  } else {
-    kernels::matmul(pool_, k_, gate_.data(), n, w.w_down, h);
-  }
+  products(gate_.data(), n, inter, {{&w.w_down, qw ? &qw->w_down : nullptr, h}});
   each_token(n, [&](int64_t t) { k_.add(x + t * hidden, h + t * hidden, hidden); });
   observe(l, "layer_out", x, n, hidden);
 }
@@ -237,12 +215,7 @@ void Forward::logits(int64_t n, LogitsFor which, float* out) {
   const float eps = static_cast<float>(c_.rms_norm_eps);
   for (int64_t t = first; t < n; ++t)
     k_.rmsnorm(x_.data() + t * hidden, model_.weights().final_norm.data(), hidden, eps, h_.data() + (t - first) * hidden);
-  if (model_.weights().q_output.blocks) {
-    quantize(h_.data(), rows, hidden);
-    q4(rows, {{&model_.weights().q_output, out}});
-  } else {
-    kernels::matmul(pool_, k_, h_.data(), rows, model_.weights().output, out);
-  }
+  products(h_.data(), rows, hidden, {{&model_.weights().output, &model_.weights().q_output, out}});
 }
 
 }  // namespace mobilellm::model

@@ -49,8 +49,17 @@ class Forward {
   // The int4 path (forward_int4.cpp): activations quantized per token once per
   // input, int4 × int8 matmuls, attention over the int8 KV cache.
   void quantize(const float* x, int64_t n, int64_t width);
-  // Every product on the last quantized input, in one job for the pool.
-  void q4(int64_t n, std::initializer_list<quant::Q4Product> products);
+  // Products of one input x [n][width]: a matrix bound as int4 (`q` non-null
+  // with blocks) runs on the input quantized once, any other with the float
+  // kernels (float models, and the bf16 fallback the converter keeps for a
+  // matrix whose columns int4 groups do not divide). The int4 ones share one
+  // job for the pool.
+  struct Product {
+    const kernels::WeightMatrix* f;
+    const quant::Q4Matrix* q;
+    float* out;
+  };
+  void products(const float* x, int64_t n, int64_t width, std::initializer_list<Product> list);
   void attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n);
   void observe(int64_t l, const char* name, const float* data, int64_t rows, int64_t cols) const {
     if (observer_) observer_(l, name, data, rows, cols);

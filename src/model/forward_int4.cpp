@@ -2,6 +2,8 @@
 // quantized per token (spec §4.3) once per matmul input, int4 × int8 matmuls
 // with fp32 accumulation, and attention over the int8 KV cache (spec §4.4).
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cmath>
 #include <vector>
 
@@ -34,8 +36,20 @@ void Forward::quantize(const float* x, int64_t n, int64_t width) {
   });
 }
 
-void Forward::q4(int64_t n, std::initializer_list<quant::Q4Product> products) {
-  quant::q4_matmul(pool_, qk_, act_rows_, n, std::span<const quant::Q4Product>(products.begin(), products.size()));
+void Forward::products(const float* x, int64_t n, int64_t width, std::initializer_list<Product> list) {
+  std::array<quant::Q4Product, 3> int4;
+  size_t n_int4 = 0;
+  for (const Product& p : list) {
+    if (p.q && p.q->blocks) {
+      assert(n_int4 < int4.size());
+      int4[n_int4++] = {p.q, p.out};
+    } else {
+      kernels::matmul(pool_, k_, x, n, *p.f, p.out);
+    }
+  }
+  if (n_int4 == 0) return;
+  quantize(x, n, width);
+  quant::q4_matmul(pool_, qk_, act_rows_, n, std::span<const quant::Q4Product>(int4.data(), n_int4));
 }
 
 void Forward::attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n) {

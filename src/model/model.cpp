@@ -1,5 +1,10 @@
 #include "model/model.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
 #include "runtime/error.h"
 
 namespace mobilellm::model {
@@ -32,8 +37,17 @@ void apply(const LoadOptions& options, ModelConfig& config) {
 }  // namespace
 
 std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, const LoadOptions& options) {
+  // Say what is wrong with the path itself before guessing what it should hold.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status))
+    throw Error(path.string() + ": " + (ec ? ec.message() : "no such file or directory") +
+                " (expected a checkpoint directory or a mobilellm model file)");
+  if (::access(path.c_str(), R_OK) != 0)
+    throw Error(path.string() + ": cannot read: " + std::generic_category().message(errno));
   if (format::is_model_file(path)) {
     auto file = format::ModelFile::open(path);
+    if (options.verify) file->verify_data();
     const std::string where = path.string() + ": config";
     ModelConfig config = parse_model_config(file->index().config, where);
     const auto& gen = file->index().generation;
@@ -42,6 +56,9 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
     apply(options, config);
     return std::shared_ptr<const Model>(new Model(path, std::move(config), std::move(generation), std::move(file)));
   }
+  if (options.verify)
+    throw Error(path.string() + ": checkpoint directories and GGUF files carry no checksums to verify; --verify is for "
+                                "model files (mobilellm convert)");
   Checkpoint checkpoint = open_checkpoint(path);
   apply(options, checkpoint.config);
   return std::shared_ptr<const Model>(new Model(path, std::move(checkpoint)));

@@ -16,6 +16,9 @@ namespace mobilellm::model {
 struct LoadOptions {
   // Every layer global (full attention), to measure what local-global attention buys.
   bool all_global = false;
+  // A model file's tensor checksums are checked too, not only its index
+  // (reads every byte once; a checkpoint directory has no checksums).
+  bool verify = false;
 };
 
 class Model {

@@ -5,10 +5,13 @@ namespace mobilellm::server {
 
 std::optional<Admitted> admit(ServerState& state, const httplib::Request& http, std::span<const int32_t> prompt) {
   Admitted a;
-  a.client = state.watch.watch({http.local_addr, http.remote_addr, http.local_port, http.remote_port});
+  a.client = state.watch.watch(http.is_connection_closed);
   switch (state.scheduler->acquire(prompt, a.client->gone(), a.lease)) {
     case Scheduler::Admission::kAdmitted: return a;
-    case Scheduler::Admission::kAbandoned: return std::nullopt;
+    case Scheduler::Admission::kAbandoned:
+      if (state.watch.shutting_down())
+        throw ApiError(503, "service_unavailable", "the server is shutting down", {}, "shutting_down");
+      return std::nullopt;
     case Scheduler::Admission::kQueueFull:
       state.metrics.rejected("queue_full");
       throw ApiError(503, "server_overloaded",

@@ -72,7 +72,6 @@ ChatPlan plan(ServerState& state, const ChatRequest& r) {
   return p;
 }
 
-const char* finish_name(FinishReason reason) { return reason == FinishReason::kStop ? "stop" : "length"; }
 
 Json tool_calls_json(const std::vector<ParsedToolCall>& calls, bool streamed) {
   Json out = Json::array();
@@ -104,13 +103,13 @@ void respond_whole(ServerState& state, ChatPlan& p, Admitted& admitted, httplib:
   gen.cancel = &admitted.client->gone();
   const GenerateResult result = admitted.lease->session().generate(gen);
   record_generation(state, result);
-  if (result.finish == FinishReason::kCancelled) {
+  if (result.finish == FinishReason::kCancelled && !state.watch.shutting_down()) {
     res.status = 499;  // nobody is listening
     return;
   }
 
   Json message = {{"role", "assistant"}, {"content", result.text}};
-  std::string finish = finish_name(result.finish);
+  std::string finish = finish_reason_name(result.finish);
   if (p.parse_tools) {
     if (auto calls = parse_tool_calls(result.text, p.tool_names)) {
       message["content"] = nullptr;
@@ -191,12 +190,12 @@ struct ChatStream {
       return;
     }
     record_generation(state, result);
-    if (result.finish == FinishReason::kCancelled) {
+    if (result.finish == FinishReason::kCancelled && !state.watch.shutting_down()) {
       record_request(state, kEndpoint, 499, timer.seconds());
       sink.done();
       return;
     }
-    std::string finish = finish_name(result.finish);
+    std::string finish = finish_reason_name(result.finish);
     if (holding) {
       if (auto calls = parse_tool_calls(held, plan.tool_names)) {
         send(sse_event(chunk({{"tool_calls", tool_calls_json(*calls, true)}}, nullptr)));

@@ -32,8 +32,6 @@ Json choice_json(size_t index, std::string text, const Json& logprobs, const Jso
   return {{"index", index}, {"text", std::move(text)}, {"logprobs", logprobs}, {"finish_reason", finish}};
 }
 
-const char* finish_name(FinishReason reason) { return reason == FinishReason::kStop ? "stop" : "length"; }
-
 struct CompletionStream {
   CompletionStream(ServerState& s, CompletionRequest r, std::vector<int32_t> p, GenerateRequest g, Admitted a)
       : state(s), request(std::move(r)), prompt(std::move(p)), gen(std::move(g)), admitted(std::move(a)) {}
@@ -97,12 +95,12 @@ struct CompletionStream {
       return;
     }
     record_generation(state, result);
-    if (result.finish == FinishReason::kCancelled) {
+    if (result.finish == FinishReason::kCancelled && !state.watch.shutting_down()) {
       record_request(state, kEndpoint, 499, timer.seconds());
       sink.done();
       return;
     }
-    send(sse_event(chunk(Json::array({choice_json(0, "", nullptr, finish_name(result.finish))}))));
+    send(sse_event(chunk(Json::array({choice_json(0, "", nullptr, finish_reason_name(result.finish))}))));
     if (request.common.include_usage) {
       Json usage = chunk(Json::array());
       usage["usage"] = usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens);
@@ -160,7 +158,7 @@ bool handle_completions(ServerState& state, const httplib::Request& http, httpli
     if (request.echo && request.logprobs >= 0) gen.prompt_logprobs = request.logprobs;
     const GenerateResult result = admitted->lease->session().generate(gen);
     record_generation(state, result);
-    if (result.finish == FinishReason::kCancelled) {
+    if (result.finish == FinishReason::kCancelled && !state.watch.shutting_down()) {
       res.status = 499;
       return false;
     }
@@ -175,7 +173,7 @@ bool handle_completions(ServerState& state, const httplib::Request& http, httpli
       logprobs = legacy.json();
     }
     std::string text = request.echo ? tokenizer.decode(prompts[i]) : std::string();
-    choices.push_back(choice_json(i, text + result.text, logprobs, finish_name(result.finish)));
+    choices.push_back(choice_json(i, text + result.text, logprobs, finish_reason_name(result.finish)));
   }
   const Json body = {{"id", random_id("cmpl-")},
                      {"object", "text_completion"},

@@ -1,7 +1,9 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <thread>
 
@@ -17,9 +19,40 @@ namespace {
 // Default context per slot: the KV cache of full-attention layers grows with
 // use, but a 128k default would let one request take gigabytes.
 constexpr int64_t kDefaultContext = 8192;
-// HTTP threads beyond the slots and the queue: requests that do not generate
-// (health, metrics, tokenize) and idle keep-alive connections.
-constexpr int kExtraHttpThreads = 32;
+// Connection threads started before any connection arrives.
+constexpr size_t kBaseHttpThreads = 8;
+
+// httplib's server with one deadline for reading each request (headers and
+// body together): a client that sends a byte now and then (slowloris) is cut
+// off when the deadline passes instead of holding its thread for ever.
+// Otherwise it processes a connection as httplib's own does.
+class HttpServer final : public httplib::Server {
+ public:
+  explicit HttpServer(int request_timeout_s) : request_timeout_ms_(static_cast<time_t>(request_timeout_s) * 1000) {}
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    std::string remote_addr, local_addr;
+    int remote_port = 0, local_port = 0;
+    httplib::detail::get_remote_ip_and_port(sock, remote_addr, remote_port);
+    httplib::detail::get_local_ip_and_port(sock, local_addr, local_port);
+    const bool ok = httplib::detail::process_server_socket_core(
+        svr_sock_, sock, keep_alive_max_count_, keep_alive_timeout_sec_, [&](bool close_connection, bool& connection_closed) {
+          httplib::detail::SocketStream stream(sock, read_timeout_sec_, read_timeout_usec_, write_timeout_sec_,
+                                               write_timeout_usec_, request_timeout_ms_, std::chrono::steady_clock::now());
+          const bool served = process_request(stream, remote_addr, remote_port, local_addr, local_port,
+                                               close_connection, connection_closed, nullptr);
+          // A request that could not be read (deadline passed, garbage) ends
+          // the connection: httplib would read the rest as further requests.
+          if (stream.get_error() != httplib::Error::Success) connection_closed = true;
+          return served;
+        });
+    httplib::detail::drain_and_close_socket(sock);
+    return ok;
+  }
+
+  time_t request_timeout_ms_;
+};
 
 void set_error(httplib::Response& res, const ApiError& e) {
   res.status = e.status();
@@ -85,24 +118,35 @@ bool metrics(ServerState& state, const httplib::Request&, httplib::Response& res
 }  // namespace
 
 struct Server::Impl {
+  explicit Impl(int request_timeout_s) : http(request_timeout_s) {}
   ServerState state;
-  httplib::Server http;
+  HttpServer http;
   int port = -1;
   std::thread listener;
   std::atomic<bool> listening_ended{false};
 };
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(options.request_timeout)) {
   ServerState& state = impl_->state;
   state.options = std::move(options);
   const ServerOptions& o = state.options;
   if (o.parallel < 1) throw Error("--parallel must be ≥ 1");
   if (o.max_queue < 0) throw Error("--queue must be ≥ 0");
   if (o.context < 0) throw Error("--ctx must be ≥ 0");
-  httplib::Server& http = impl_->http;
-  const size_t threads = static_cast<size_t>(o.parallel + o.max_queue + kExtraHttpThreads);
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  if (o.max_connections < o.parallel + o.max_queue + 1)
+    throw Error("--max-connections must exceed --parallel + --queue, so that /health and waiting requests get a connection");
+  if (o.idle_timeout < 1 || o.request_timeout < 1) throw Error("--idle-timeout and --request-timeout must be ≥ 1 second");
+  HttpServer& http = impl_->http;
+  // One thread per open connection up to the cap; as many more wait for a
+  // thread; beyond that a new connection is closed at once.
+  const size_t cap = static_cast<size_t>(o.max_connections);
+  http.new_task_queue = [cap] { return new httplib::ThreadPool(std::min(kBaseHttpThreads, cap), cap, cap); };
   http.set_payload_max_length(o.max_body_bytes);
+  http.set_keep_alive_timeout(o.idle_timeout);
+  http.set_read_timeout(o.request_timeout);
+  // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second
+  // server share a busy port and split the requests between the two.
+  http.set_socket_options([](socket_t sock) { httplib::set_socket_opt(sock, SOL_SOCKET, SO_REUSEADDR, 1); });
 
   http.set_pre_routing_handler([&state](const httplib::Request& req, httplib::Response& res) {
     const std::string& key = state.options.api_key;
@@ -143,8 +187,14 @@ Server::~Server() {
 
 int Server::bind() {
   const ServerOptions& o = impl_->state.options;
+  errno = 0;
   impl_->port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (impl_->port < 0) throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port));
+  if (impl_->port < 0) {
+    const int err = errno;
+    const std::string where = "cannot listen on " + o.host + ":" + std::to_string(o.port);
+    if (err == EADDRINUSE) throw Error(where + ": address already in use (is another server running there?)");
+    throw Error(err ? where + ": " + std::strerror(err) : where);
+  }
   return impl_->port;
 }
 
@@ -179,6 +229,9 @@ void Server::wait() {
   if (impl_->listener.joinable()) impl_->listener.join();
 }
 
-void Server::stop() { impl_->http.stop(); }
+void Server::stop() {
+  impl_->state.watch.cancel_all();
+  impl_->http.stop();
+}
 
 }  // namespace mobilellm::server

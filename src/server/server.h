@@ -21,6 +21,9 @@ struct ServerOptions {
   int max_queue = 32;           // requests waiting for a slot before 503
   std::string api_key;          // empty: no authentication
   size_t max_body_bytes = 8u << 20;
+  int max_connections = 128;    // connections served at once; as many more wait, beyond that refused
+  int idle_timeout = 5;         // seconds a connection may wait for its next request
+  int request_timeout = 20;     // seconds to receive one request's headers and body (slowloris)
   std::string served_name;      // empty: the checkpoint directory's name
 };
 
@@ -37,7 +40,10 @@ class Server {
   ModelInfo load();
   // Blocks until stop().
   void wait();
-  void stop();  // from any thread
+  // From any thread: stops accepting, cancels the running generations (their
+  // clients get a last chunk with finish_reason "cancelled") and ends wait()
+  // once the open requests have answered.
+  void stop();
 
  private:
   struct Impl;

@@ -1,6 +1,6 @@
 #pragma once
 // What the endpoints share: the engine (null until loaded), the slots, the
-// metrics, the disconnect watcher and the options.
+// metrics, the client watcher and the options.
 #include <httplib.h>
 
 #include <atomic>
@@ -9,7 +9,7 @@
 #include <span>
 #include <string>
 
-#include "server/disconnect_watch.h"
+#include "server/client_watch.h"
 #include "server/grammar_constraint.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
@@ -27,17 +27,17 @@ struct ServerState {
   int64_t created = 0;  // unix time the model was loaded
   std::atomic<bool> ready{false};
   Metrics metrics;
-  DisconnectWatch watch;
+  ClientWatch watch;
 };
 
 // A request that got a slot, and the watch on its client.
 struct Admitted {
-  std::unique_ptr<DisconnectWatch::Registration> client;
+  std::unique_ptr<ClientWatch::Registration> client;
   std::unique_ptr<Scheduler::Lease> lease;
 };
 
 // Waits for a slot. Throws ApiError 503 (with Retry-After) when the queue is
-// full; nullopt when the client left while waiting.
+// full or the server shuts down; nullopt when the client left while waiting.
 std::optional<Admitted> admit(ServerState& state, const httplib::Request& http, std::span<const int32_t> prompt);
 
 // The number of tokens to generate: `requested`, or what the context leaves.

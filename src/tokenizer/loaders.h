@@ -47,6 +47,7 @@ TokenizerData parse_hf_tokenizer_json(std::string_view text, const std::string& 
 // generation_config.json and config.json from `files` where present.
 void apply_checkpoint_config(const TokenizerFiles& files, TokenizerData& data);
 
+// A tokenizer file (tokenizer.json, tokenizer.model, tokenizer_config.json, chat template), bounded.
 std::string read_file(const std::filesystem::path& path);
 
 }  // namespace mobilellm::tokenizer

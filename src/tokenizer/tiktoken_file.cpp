@@ -1,8 +1,7 @@
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "runtime/error.h"
+#include "runtime/read_file.h"
 #include "tokenizer/loaders.h"
 #include "tokenizer/splitter.h"
 
@@ -49,11 +48,7 @@ bool decode_base64(std::string_view s, std::string& out) {
 }  // namespace
 
 std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open " + path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
+  return read_file_bounded(path, kMaxTokenizerFileBytes, "tokenizer file");
 }
 
 TokenizerData parse_tiktoken(std::string_view text, const std::string& where_text) {

@@ -83,7 +83,7 @@ class ModelFileTest : public ::testing::Test {
 
 TEST_F(ModelFileTest, RoundTrip) {
   const fs::path path = write_sample();
-  EXPECT_FALSE(fs::exists(path.string() + ".partial"));
+  EXPECT_FALSE(fs::exists(path.string() + ".partial-" + std::to_string(::getpid())));
   EXPECT_TRUE(is_model_file(path));
   EXPECT_FALSE(is_model_file(dir_));
   auto file = ModelFile::open(path);

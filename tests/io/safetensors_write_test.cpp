@@ -1,6 +1,8 @@
 // write_safetensors against our own reader: bytes, shapes and metadata come
 // back exactly; the layout follows the official writer (padded header, widest
 // dtypes first); bad input is refused without leaving a file behind.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -42,7 +44,7 @@ TEST(SafetensorsWrite, RoundTrip) {
   };
   const std::map<std::string, std::string> meta = {{"format", "pt"}, {"writer", "mobilellm"}};
   write_safetensors(file, tensors, meta);
-  EXPECT_FALSE(std::filesystem::exists(file.string() + ".tmp"));
+  EXPECT_FALSE(std::filesystem::exists(file.string() + ".partial-" + std::to_string(getpid())));
 
   const uint64_t header_len = header_length(file);
   EXPECT_EQ(header_len % 8, 0u) << "data area must start 8-byte aligned";
@@ -104,7 +106,7 @@ TEST(SafetensorsWrite, RefusesInconsistentTensors) {
   EXPECT_EQ(message({{"w\xff", "U8", {4}, bytes.data(), 4}}),
             file.string() + ": cannot write: a tensor name or metadata string is not valid UTF-8");
   EXPECT_FALSE(std::filesystem::exists(file));
-  EXPECT_FALSE(std::filesystem::exists(file.string() + ".tmp"));
+  EXPECT_FALSE(std::filesystem::exists(file.string() + ".partial-" + std::to_string(getpid())));
 }
 
 TEST(SafetensorsWrite, UnwritableDestinationNamesThePath) {
@@ -113,7 +115,8 @@ TEST(SafetensorsWrite, UnwritableDestinationNamesThePath) {
     write_safetensors("/nonexistent-dir/x.safetensors", {{"w", "U8", {4}, bytes.data(), 4}});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "/nonexistent-dir/x.safetensors.tmp: cannot create: No such file or directory");
+    EXPECT_EQ(std::string(e.what()), "/nonexistent-dir/x.safetensors.partial-" + std::to_string(getpid()) +
+                                         ": cannot create: No such file or directory");
   }
 }
 

@@ -27,4 +27,11 @@ grep -q 'RANDOM weights' "$err" || fail "no note that the weights are random"
 first=$(head -1 "$out")
 again=$(printf 'Hello!\n' | "$mobilellm" chat -m "$model" -n 6 --temp 0 --system "Be brief." 2>/dev/null)
 [ "$first" = "$again" ] || fail "the same greedy conversation gave \"$again\", then \"$first\""
+# An unknown /command is refused, not sent to the model (//text sends /text);
+# /reset also clears the turn and token counters.
+printf 'Hello!\n/bogus\n/reset\n/stats\n//slash\n' |
+  "$mobilellm" chat -m "$model" -n 3 --temp 0 >"$out" 2>"$err" || fail "exit code $?"
+grep -q 'unknown command /bogus' "$err" || fail "/bogus was not refused"
+[ "$(wc -l <"$out")" -eq 2 ] || fail "expected two answers (Hello! and //slash), /bogus must not be answered"
+grep -q 'turns: 0, tokens generated: 0' "$err" || fail "/reset did not clear the turn counter"
 echo "chat script: ok"

@@ -38,7 +38,7 @@ def encode_pair(server, context, continuation):
 def direct_loglikelihood(mobilellm, model_dir, tmp_path, context_enc, continuation_enc):
     ids = context_enc + continuation_enc
     out = tmp_path / "logits.bin"
-    subprocess.run([mobilellm, "logits", "-m", model_dir, "--ids", " ".join(map(str, ids)), "--out", str(out), "-t", "1"],
+    subprocess.run([mobilellm, "logits", "-m", model_dir, "--ids", " ".join(map(str, ids)), "--out", str(out), "--force", "-t", "1"],
                    check=True, capture_output=True)
     logits = np.fromfile(out, dtype=np.float32).reshape(len(ids), -1).astype(np.float64)
     logp = logits - logits.max(axis=1, keepdims=True)

@@ -57,8 +57,14 @@ std::vector<int32_t> parse_ids(const std::string& text) {
   return ids;
 }
 
+void add_threads_option(CLI::App* cmd, int& threads) {
+  cmd->add_option("-t,--threads", threads, "Threads (0: all cores; at most " + std::to_string(kMaxThreads) + ")")
+      ->check(CLI::Range(0, kMaxThreads));
+}
+
 int resolve_threads(int requested) {
-  if (requested < 0) throw Error("--threads must be ≥ 0");
+  if (requested < 0 || requested > kMaxThreads)
+    throw Error("--threads must be between 0 and " + std::to_string(kMaxThreads));
   return requested == 0 ? default_thread_count() : requested;
 }
 

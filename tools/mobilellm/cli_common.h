@@ -7,6 +7,8 @@
 
 #include <optional>
 
+#include <CLI/CLI.hpp>
+
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -18,6 +20,10 @@ namespace mobilellm::cli {
 std::string resolve_model_arg(const std::string& arg);
 // "1 2 3" or "1,2,3" → ids; throws Error naming the bad entry.
 std::vector<int32_t> parse_ids(const std::string& text);
+// More threads than any machine we run on has cores: -t beyond it is a typo.
+inline constexpr int kMaxThreads = 256;
+// -t,--threads on a subcommand, 0 (all cores) to kMaxThreads.
+void add_threads_option(CLI::App* cmd, int& threads);
 // 0 → all cores.
 int resolve_threads(int requested);
 // The notice on stderr that `model` (as the user named it) holds random weights.

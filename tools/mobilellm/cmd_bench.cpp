@@ -172,7 +172,7 @@ void add_bench_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prefill and decode speed, KV-cache size, RSS and load time");
   cmd->add_option("-m,--model", opts->model, "Model file (mobilellm convert), checkpoint directory, GGUF file, or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
-  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
+  add_threads_option(cmd, opts->threads);
   cmd->add_option("--prompt", opts->prompt, "Prompt lengths to prefill, each followed by --gen decode steps");
   cmd->add_option("--gen", opts->gen, "Decode steps per measurement")->check(CLI::PositiveNumber);
   cmd->add_option("-b,--batch", opts->batch, "Prompt tokens per forward pass in prefill")

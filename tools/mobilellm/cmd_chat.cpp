@@ -4,6 +4,7 @@
 // scripted. Ctrl-C stops the answer being written, not the program.
 #include <editline/readline.h>
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -29,6 +30,7 @@ struct ChatOptions {
   int64_t context = 0;
   int64_t max_tokens = 0;
   int threads = 0;
+  bool verify = false;
   std::optional<double> temperature, top_p;
   std::optional<uint64_t> seed;
 };
@@ -40,6 +42,30 @@ ChatMessage message(std::string role, std::string content) {
   return m;
 }
 
+// While an answer is written the terminal neither echoes what is typed nor
+// keeps it: typed text would show twice (echoed now, then by the next
+// prompt) and a Ctrl-D would end the next prompt's input. Ctrl-C still works.
+class QuietTerminal {
+ public:
+  explicit QuietTerminal(bool terminal) : active_(terminal && tcgetattr(STDIN_FILENO, &saved_) == 0) {
+    if (!active_) return;
+    termios quiet = saved_;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO | ICANON);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  ~QuietTerminal() {
+    if (!active_) return;
+    tcflush(STDIN_FILENO, TCIFLUSH);  // drop what was typed during the answer
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  }
+  QuietTerminal(const QuietTerminal&) = delete;
+  QuietTerminal& operator=(const QuietTerminal&) = delete;
+
+ private:
+  termios saved_{};
+  bool active_;
+};
+
 struct Totals {
   int turns = 0;
   int64_t generated = 0;
@@ -49,7 +75,7 @@ struct Totals {
 class Chat {
  public:
   Chat(const ChatOptions& o, bool terminal) : options_(o), terminal_(terminal) {
-    engine_ = Engine::load({.model = o.model, .tokenizer = o.tokenizer, .threads = o.threads});
+    engine_ = Engine::load({.model = o.model, .tokenizer = o.tokenizer, .threads = o.threads, .verify = o.verify});
     const int64_t max = engine_->info().max_context;
     session_ = engine_->new_session(o.context > 0 ? std::min(o.context, max) : std::min<int64_t>(max, 8192));
     request_ = engine_->default_request();
@@ -71,6 +97,7 @@ class Chat {
     if (line == "/reset") {
       reset();
       session_->reset();
+      totals_ = {};
       std::fprintf(stderr, "(conversation cleared)\n");
     } else if (line == "/stats") {
       std::fprintf(stderr, "context: %zu of %lld tokens, KV cache %.1f MiB | turns: %d, tokens generated: %lld\n",
@@ -80,14 +107,19 @@ class Chat {
       std::fprintf(stderr, "last answer: prompt %.1f tok/s, generation %.1f tok/s\n", totals_.last_prefill_tok_s,
                    totals_.last_decode_tok_s);
     } else if (line == "/help") {
-      std::fprintf(stderr, "/reset clears the conversation, /stats shows the context and speed, /quit leaves\n");
+      std::fprintf(stderr, "/reset clears the conversation, /stats shows the context and speed, /quit leaves; "
+                           "a message that starts with / is written with two: //etc\n");
+    } else if (line.size() > 1 && line[0] == '/' && line[1] != '/') {
+      std::fprintf(stderr, "error: unknown command %s (/help lists them; //text sends /text as a message)\n",
+                   line.c_str());
     } else {
       return false;
     }
     return true;
   }
 
-  void answer(const std::string& user) {
+  void answer(const std::string& line) {
+    const std::string user = line.rfind("//", 0) == 0 ? line.substr(1) : line;
     messages_.push_back(message("user", user));
     request_.prompt = engine_->render_chat(messages_, nullptr, true);
     const int64_t budget = session_->context() - static_cast<int64_t>(request_.prompt.size());
@@ -99,11 +131,15 @@ class Chat {
     }
     request_.max_tokens = options_.max_tokens > 0 ? std::min(options_.max_tokens, budget) : budget;
     g_interrupted = false;
-    const GenerateResult r = session_->generate(request_, [](const TokenEvent& e) {
-      std::fwrite(e.text.data(), 1, e.text.size(), stdout);
-      std::fflush(stdout);
-      return !g_interrupted.load();
-    });
+    GenerateResult r;
+    {
+      QuietTerminal quiet(terminal_);
+      r = session_->generate(request_, [](const TokenEvent& e) {
+        std::fwrite(e.text.data(), 1, e.text.size(), stdout);
+        std::fflush(stdout);
+        return !g_interrupted.load();
+      });
+    }
     std::fputc('\n', stdout);
     std::fflush(stdout);
     messages_.push_back(message("assistant", r.text));
@@ -167,7 +203,8 @@ void add_chat_command(CLI::App& app) {
   cmd->add_option("--temp", o->temperature, "Temperature; 0 is greedy (default: the checkpoint's)");
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling mass in (0, 1]");
   cmd->add_option("--seed", o->seed, "Sampling seed");
-  cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  add_threads_option(cmd, o->threads);
+  cmd->add_flag("--verify", o->verify, "Check every tensor checksum of a model file while loading");
   cmd->callback([o] {
     o->model = resolve_model_arg(o->model);
     const bool terminal = isatty(STDIN_FILENO);

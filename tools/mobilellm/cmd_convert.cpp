@@ -38,24 +38,28 @@ void add_convert_command(CLI::App& app) {
   struct Options {
     std::string model, out, scheme = "q4g32";
     int threads = 0;
+    bool force = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("convert", "Convert a Hugging Face checkpoint into one mobilellm model file");
   cmd->add_option("-m,--model", opts->model, "Checkpoint directory (config.json + safetensors), GGUF file, or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
-  cmd->add_option("-o,--out", opts->out, "Model file to write")->required();
+  cmd->add_option("-o,--out", opts->out, "Model file to write (written under a temporary name, renamed when complete)")
+      ->required();
+  cmd->add_flag("--force", opts->force, "Overwrite an existing output file (never one of the checkpoint's own files)");
   cmd->add_option("--scheme", opts->scheme,
                   "q4g32: int4 group-32 weights (CPU scheme, spec §4.1); q4cw: int4 per-row weights with learned "
                   "scales (spec §4.2); q4_1: asymmetric int4 group-32 weights, ggml's Q4_1 (fp16 step and minimum "
-                  "per 32 weights); bf16; f32")
+                  "per 32 weights; a GGUF's Q4_1 blocks are kept as they are); bf16; f32")
       ->check(CLI::IsMember({"q4g32", "q4cw", "q4_1", "bf16", "f32"}))
       ->capture_default_str();
-  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
+  add_threads_option(cmd, opts->threads);
   cmd->callback([opts] {
     Timer timer;
     convert::ConvertOptions o;
     o.input = resolve_model_arg(opts->model);
     o.output = opts->out;
     o.scheme = opts->scheme;
+    o.overwrite = opts->force;
     o.threads = resolve_threads(opts->threads);
     o.progress = [&](uint64_t done, uint64_t total, const std::string& tensor) {
       draw_progress(done, total, tensor, timer.seconds());
@@ -76,6 +80,9 @@ void add_convert_command(CLI::App& app) {
       std::fprintf(stderr, "re-quantized or rounded from the GGUF's values into --scheme %s: %s\n",
                    opts->scheme.c_str(), list.c_str());
     }
+    for (const auto& tensor : r.kept_bf16)
+      std::fprintf(stderr, "note: %s kept in bf16: its columns are not a multiple of 32, as %s needs\n", tensor.c_str(),
+                   opts->scheme.c_str());
     if (r.learned_scales_used)
       std::fprintf(stderr, "used %lld learned weight_fake_quantizer scales\n",
                    static_cast<long long>(r.learned_scales_used));

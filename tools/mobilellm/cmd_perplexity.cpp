@@ -3,63 +3,25 @@
 // External checks read the final line: keep "Final estimate: PPL = %.4f +/- %.4f".
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <unistd.h>
 #include <vector>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "eval/perplexity.h"
+#include "io/atomic_output.h"
 #include "model/forward.h"
 #include "runtime/error.h"
+#include "runtime/read_file.h"
 #include "runtime/timer.h"
 
 namespace mobilellm::cli {
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(path + ": cannot read");
-  return std::move(text).str();
-}
-
-// The base file is written beside its final name and renamed when complete,
-// so an interrupted run never leaves a base that a later run would accept.
-class BaseOutput {
- public:
-  BaseOutput(std::filesystem::path path, bool force) : path_(std::move(path)), partial_(path_.string() + ".partial") {
-    if (!force && std::filesystem::exists(path_))
-      throw Error(path_.string() + " exists; pass --force to overwrite it");
-    file_ = std::fopen(partial_.c_str(), "wb");
-    if (!file_) throw Error(partial_.string() + ": cannot create");
-  }
-  ~BaseOutput() {
-    if (file_) {
-      std::fclose(file_);
-      std::filesystem::remove(partial_);
-    }
-  }
-  std::FILE* file() { return file_; }
-  void commit() {
-    bool ok = std::fflush(file_) == 0;
-    ok = std::fclose(file_) == 0 && ok;
-    file_ = nullptr;
-    if (!ok) {
-      std::filesystem::remove(partial_);
-      throw Error(path_.string() + ": cannot write");
-    }
-    std::filesystem::rename(partial_, path_);
-  }
-
- private:
-  std::filesystem::path path_, partial_;
-  std::FILE* file_ = nullptr;
-};
+// Texts such as wikitext-103 run to hundreds of megabytes; the cap keeps a
+// mistaken path (a device, a model file) from filling memory.
+constexpr uint64_t kMaxTextBytes = uint64_t{1} << 30;
 
 void progress(int64_t done, int64_t total, double seconds) {
   if (!isatty(fileno(stderr))) return;
@@ -94,7 +56,7 @@ void add_perplexity_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("--chunks", opts->chunks, "Chunks to score (-1: all the text holds)")->capture_default_str();
   cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file or directory (default: the model's own)");
-  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)")->capture_default_str();
+  add_threads_option(cmd, opts->threads);
   cmd->add_option("--kl-divergence-base", opts->kl_base,
                   "Base logits file: written by a run without --kl-divergence, read by one with it");
   cmd->add_flag("--kl-divergence", opts->compare_base,
@@ -113,7 +75,7 @@ void add_perplexity_command(CLI::App& app) {
 
     Timer tokenize_timer;
     std::vector<int32_t> tokens =
-        tokenizer.encode(read_text(opts->text), {.add_bos = tokenizer.default_add_bos(), .lossy_utf8 = true});
+        tokenizer.encode(read_file_bounded(opts->text, kMaxTextBytes, "text"), {.add_bos = tokenizer.default_add_bos(), .lossy_utf8 = true});
     std::fprintf(stderr, "perplexity: tokenized %s: %zu tokens in %.2f s\n", opts->text.c_str(), tokens.size(),
                  tokenize_timer.seconds());
     if (base) {
@@ -136,10 +98,11 @@ void add_perplexity_command(CLI::App& app) {
       throw Error(opts->text + ": its tokens differ from those scored in " + opts->kl_base +
                   " (another text or tokenizer)");
 
-    std::optional<BaseOutput> base_out;
+    std::optional<io::AtomicOutput> base_out;
     std::optional<eval::KlBaseWriter> writer;
     if (!opts->kl_base.empty() && !base) {
-      base_out.emplace(opts->kl_base, opts->force);
+      io::check_output_path(opts->kl_base, opts->force, {opts->text});
+      base_out.emplace(opts->kl_base);
       writer.emplace(base_out->file(), opts->kl_base, eval::KlBaseHeader{plan.n_ctx, vocab, plan.chunks, tokens});
     }
     std::optional<eval::KlStats> kl;

@@ -18,7 +18,7 @@ void add_run_command(CLI::App& app) {
     int64_t n_predict = 128;
     int64_t context = 0;
     int threads = 0;
-    bool print_ids = false, no_bos = false, special = false;
+    bool print_ids = false, no_bos = false, special = false, verify = false;
     std::optional<double> temperature, top_p, min_p, repetition_penalty;
     std::optional<int64_t> top_k;
     uint64_t seed = 0;
@@ -40,12 +40,13 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--repeat-penalty", opts->repetition_penalty, "Repetition penalty; 1 is off");
   cmd->add_option("--seed", opts->seed, "Sampling seed: the same seed gives the same output");
   cmd->add_option("-c,--ctx", opts->context, "Context length (0: the model's maximum)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("-t,--threads", opts->threads, "Threads (0: all cores)");
+  add_threads_option(cmd, opts->threads);
+  cmd->add_flag("--verify", opts->verify, "Check every tensor checksum of a model file before running");
   cmd->add_flag("--print-ids", opts->print_ids, "Print the generated token ids (one line, space-separated) on stdout");
   cmd->callback([opts] {
     opts->model = resolve_model_arg(opts->model);
     if (opts->prompt.empty() && opts->prompt_ids.empty()) throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");
-    auto model = model::Model::load(opts->model);
+    auto model = model::Model::load(opts->model, {.verify = opts->verify});
     warn_if_random(*model);
     // Text in and out needs the tokenizer; id prompts work without one.
     std::optional<Tokenizer> tokenizer;

@@ -15,5 +15,6 @@ void add_chat_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
 void add_pull_command(CLI::App& app);
+void add_verify_command(CLI::App& app);
 
 }  // namespace mobilellm::cli

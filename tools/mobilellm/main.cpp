@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   CLI::App app{"mobilellm: inference engine for Meta's MobileLLM-Pro"};
   app.set_version_flag("--version", "mobilellm " MOBILELLM_VERSION);
   app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();  // every command's --help shows its defaults
   mobilellm::cli::add_run_command(app);
   mobilellm::cli::add_logits_command(app);
   mobilellm::cli::add_make_random_command(app);
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   mobilellm::cli::add_serve_command(app);
   mobilellm::cli::add_perplexity_command(app);
   mobilellm::cli::add_pull_command(app);
+  mobilellm::cli::add_verify_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

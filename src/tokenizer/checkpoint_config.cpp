@@ -75,6 +75,7 @@ void read_tokenizer_config(const TokenizerFiles& files, TokenizerData& data) {
   if (data.bos_token.empty()) data.bos_token = token_text(file, root, "bos_token");
   if (data.eos_token.empty()) data.eos_token = token_text(file, root, "eos_token");
   if (auto it = root.find("chat_template"); it != root.end() && !it->is_null()) {
+    data.chat_template_origin = file;
     if (it->is_string()) {
       data.chat_template = it->get<std::string>();
     } else if (it->is_array()) {
@@ -101,7 +102,10 @@ void apply_checkpoint_config(const TokenizerFiles& files, TokenizerData& data) {
     if (data.eos_token.empty()) data.eos_token = token_text(file, root, "eos_token");
   }
   // transformers saves the template to its own file, which then wins.
-  if (files.has("chat_template.jinja")) data.chat_template = files.read("chat_template.jinja");
+  if (files.has("chat_template.jinja")) {
+    data.chat_template = files.read("chat_template.jinja");
+    data.chat_template_origin = files.where("chat_template.jinja");
+  }
   for (const char* name : {"generation_config.json", "config.json"}) {
     if (!data.config_eos_ids.empty() || !files.has(name)) continue;
     json root = parse_json_file(files, name);

@@ -31,6 +31,7 @@ struct TokenizerData {
   std::string bos_token, eos_token;  // texts, from the checkpoint config
   std::vector<int32_t> config_eos_ids;
   std::string chat_template;
+  std::string chat_template_origin;  // the file it came from, as messages name it
 };
 
 }  // namespace mobilellm::tokenizer

@@ -17,6 +17,7 @@
 #include "runtime/aligned_buffer.h"
 #include "runtime/dtype.h"
 #include "runtime/error.h"
+#include "runtime/json_depth.h"
 #include "runtime/thread_pool.h"
 
 namespace mobilellm::convert {
@@ -76,7 +77,7 @@ json read_json(const fs::path& path) {
   std::ifstream in(path);
   if (!in) throw Error(path.string() + ": cannot open");
   try {
-    return json::parse(in);
+    return json::parse(in, json_depth_limit<json>(path.string()));
   } catch (const json::exception& e) {
     throw Error(path.string() + ": not valid JSON: " + e.what());
   }

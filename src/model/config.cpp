@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.h"
+#include "runtime/json_depth.h"
 
 namespace mobilellm::model {
 namespace {
@@ -120,14 +121,18 @@ RopeScaling parse_rope_type(const json& params, const std::string& key, const Ke
 json read_json_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw Error(path.string() + ": invalid JSON: " + e.what());
-  }
+  return parse_config_json(std::string(std::istreambuf_iterator<char>(in), {}), path.string());
 }
 
 }  // namespace
+
+json parse_config_json(const std::string& text, const std::string& where) {
+  try {
+    return json::parse(text, json_depth_limit<json>(where));
+  } catch (const json::exception& e) {
+    throw Error(where + ": invalid JSON: " + e.what());
+  }
+}
 
 const char* attention_kind_name(AttentionKind kind) {
   switch (kind) {

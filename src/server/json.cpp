@@ -16,7 +16,7 @@ Json parse_request_json(const std::string& body) {
   };
   try {
     return Json::parse(body, depth_guard);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     throw invalid_request(std::string("the body is not valid JSON: ") + e.what());
   }
 }

@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.h"
+#include "runtime/json_depth.h"
 #include "tokenizer/loaders.h"
 
 namespace mobilellm::tokenizer {
@@ -10,7 +11,7 @@ using nlohmann::json;
 
 json parse_json_file(const TokenizerFiles& files, const std::string& name) {
   try {
-    return json::parse(files.read(name));
+    return json::parse(files.read(name), json_depth_limit<json>(files.where(name)));
   } catch (const json::exception& e) {
     throw Error(files.where(name) + ": not valid JSON: " + e.what());
   }

@@ -173,6 +173,9 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   c.vocab_size = k.positive("vocab_size");
   c.hidden_size = k.positive("hidden_size");
   int64_t n_layers = k.positive("num_hidden_layers");
+  // Per-layer tables are sized from it before any weight is read.
+  constexpr int64_t kMaxLayers = 4096;
+  if (n_layers > kMaxLayers) k.fail("num_hidden_layers", "is more than " + std::to_string(kMaxLayers));
   c.num_heads = k.positive("num_attention_heads");
   c.num_kv_heads = k.positive("num_key_value_heads", c.num_heads);
   if (c.num_heads % c.num_kv_heads != 0)

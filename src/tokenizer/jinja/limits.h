@@ -13,6 +13,10 @@ namespace mobilellm::jinja {
 
 constexpr int kMaxNesting = 200;                      // brackets, operators and blocks nested in the source
 constexpr int kMaxCallDepth = 100;                    // macro calls in progress at once
+// Expressions and blocks being evaluated at once: the parser bounds each tree
+// by kMaxNesting, this bounds their sum through macro calls (one level takes
+// a few hundred bytes of stack).
+constexpr int kMaxRenderDepth = 1000;
 constexpr int kMaxValueDepth = 100;                   // lists and dicts nested in a value
 constexpr int64_t kMaxSteps = 1'000'000;              // statements, loop iterations and items visited
 constexpr size_t kMaxStringBytes = size_t{64} << 20;  // any one string, the output included

@@ -21,11 +21,6 @@ using SK = Stmt::Kind;
 
 enum class Flow { kNormal, kBreak, kContinue };
 
-// Expressions, blocks and macro calls being evaluated at once: the parser
-// bounds each tree by kMaxNesting, this bounds their sum through macro calls
-// (the stack of one level is a few hundred bytes).
-constexpr int kMaxRenderDepth = 1000;
-
 // One level of the interpreter's recursion.
 class Frame {
  public:

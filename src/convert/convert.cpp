@@ -20,6 +20,7 @@
 #include "runtime/dtype.h"
 #include "runtime/error.h"
 #include "runtime/read_file.h"
+#include "runtime/json_depth.h"
 #include "runtime/thread_pool.h"
 
 namespace mobilellm::convert {
@@ -76,12 +77,7 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }
 
 json read_json(const fs::path& path) {
-  const std::string text = read_file_bounded(path, kMaxConfigFileBytes, "JSON config");
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(path.string() + ": not valid JSON: " + e.what());
-  }
+  return model::parse_config_json(read_file_bounded(path, kMaxConfigFileBytes, "JSON config"), path.string());
 }
 
 std::string read_bytes(const fs::path& path) {

@@ -6,6 +6,7 @@
 
 #include "runtime/error.h"
 #include "runtime/read_file.h"
+#include "runtime/json_depth.h"
 
 namespace mobilellm::model {
 namespace {
@@ -118,15 +119,18 @@ RopeScaling parse_rope_type(const json& params, const std::string& key, const Ke
 }
 
 json read_json_file(const std::filesystem::path& path) {
-  const std::string text = read_file_bounded(path, kMaxConfigFileBytes, "JSON config");
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(path.string() + ": invalid JSON: " + e.what());
-  }
+  return parse_config_json(read_file_bounded(path, kMaxConfigFileBytes, "JSON config"), path.string());
 }
 
 }  // namespace
+
+json parse_config_json(const std::string& text, const std::string& where) {
+  try {
+    return json::parse(text, json_depth_limit<json>(where));
+  } catch (const json::exception& e) {
+    throw Error(where + ": invalid JSON: " + e.what());
+  }
+}
 
 const char* attention_kind_name(AttentionKind kind) {
   switch (kind) {
@@ -172,6 +176,9 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   c.vocab_size = k.positive("vocab_size");
   c.hidden_size = k.positive("hidden_size");
   int64_t n_layers = k.positive("num_hidden_layers");
+  // Per-layer tables are sized from it before any weight is read.
+  constexpr int64_t kMaxLayers = 4096;
+  if (n_layers > kMaxLayers) k.fail("num_hidden_layers", "is more than " + std::to_string(kMaxLayers));
   c.num_heads = k.positive("num_attention_heads");
   c.num_kv_heads = k.positive("num_key_value_heads", c.num_heads);
   if (c.num_heads % c.num_kv_heads != 0)

@@ -76,7 +76,10 @@ struct GenerationDefaults {
 // kind: it sees [first_visible_position(…), p] (sliding: i − W < j ≤ i).
 int64_t first_visible_position(const ModelConfig& config, AttentionKind kind, int64_t p);
 
-// `where` names the source in error messages (a file path).
+// The text of config.json or generation_config.json as a JSON document, with
+// nesting bounded (runtime/json_depth.h). `where` names the source in error
+// messages (a file path).
+nlohmann::json parse_config_json(const std::string& text, const std::string& where);
 ModelConfig parse_model_config(const nlohmann::json& json, const std::string& where);
 GenerationDefaults parse_generation_config(const nlohmann::json& json, const std::string& where);
 

@@ -71,7 +71,10 @@ class Builder {
     if (s.contains("$ref")) return ref(s, root, path, depth);
 
     std::vector<int32_t> alternatives;
-    if (s.value("nullable", false)) alternatives.push_back(literal_rule("null"));
+    if (auto it = s.find("nullable"); it != s.end()) {
+      if (!it->is_boolean()) throw Error(path + ".nullable: must be true or false");
+      if (it->get<bool>()) alternatives.push_back(literal_rule("null"));
+    }
     if (s.contains("const")) {
       alternatives.push_back(literal_rule(s["const"].dump()));
       return choice_of(alternatives);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "runtime/json_depth.h"
 #include "server/api_error.h"
 
 namespace mobilellm::server {
@@ -190,7 +191,11 @@ ChatMessage parse_message(const Json& m, size_t index) {
       tc.name = function.string("name").value_or("");
       if (tc.name.empty()) throw invalid_request("'" + function.name("name") + "' is required", function.name("name"));
       // The chat format writes the arguments back as JSON: they must be a JSON object.
-      tc.arguments = Json::parse(function.string("arguments").value_or("{}"), nullptr, false);
+      try {
+        tc.arguments = Json::parse(function.string("arguments").value_or("{}"), json_depth_limit<Json>(function.name("arguments")), false);
+      } catch (const Error& e) {
+        throw invalid_request(e.what(), function.name("arguments"));
+      }
       if (!tc.arguments.is_object())
         throw invalid_request("'" + function.name("arguments") + "' must be a JSON object, as text", function.name("arguments"));
       msg.tool_calls.push_back(std::move(tc));

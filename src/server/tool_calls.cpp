@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "runtime/json_depth.h"
 #include "server/json.h"
 
 namespace mobilellm::server {
@@ -22,13 +23,28 @@ bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) 
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; }
 
 // {"name": "f", "parameters" | "arguments": {...} or a string holding one}.
+// Model output nests as deep as it likes: deeper than the request limit is
+// not a tool call (the recursion of dump() stays bounded).
+std::optional<Json> parse_json(std::string_view text) {
+  try {
+    Json j = Json::parse(text.begin(), text.end(), json_depth_limit<Json>("tool call"), false);
+    if (j.is_discarded()) return std::nullopt;
+    return j;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 std::optional<ParsedToolCall> call_from_json(const Json& j) {
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string()) return std::nullopt;
   Json args = Json::object();
   for (const char* key : {"parameters", "arguments"}) {
     if (!j.contains(key)) continue;
     args = j[key];
-    if (args.is_string()) args = Json::parse(args.get<std::string>(), nullptr, false);
+    if (args.is_string()) {
+      std::optional<Json> parsed = parse_json(args.get<std::string>());
+      args = parsed ? *parsed : Json();
+    }
     break;
   }
   if (args.is_null()) args = Json::object();
@@ -36,11 +52,6 @@ std::optional<ParsedToolCall> call_from_json(const Json& j) {
   return ParsedToolCall{j["name"].get<std::string>(), args.dump()};
 }
 
-std::optional<Json> parse_json(std::string_view text) {
-  Json j = Json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
-}
 
 // One JSON value, several separated by ';', ',' or whitespace, or an array.
 std::optional<std::vector<ParsedToolCall>> json_calls(std::string_view text) {

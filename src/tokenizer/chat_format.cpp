@@ -34,7 +34,8 @@ ChatFormat::ChatFormat() = default;
 ChatFormat::ChatFormat(const Tokenizer& tokenizer) {
   if (!tokenizer.bos_token().empty()) bos_token_ = tokenizer.bos_token();
   if (!tokenizer.eos_token().empty()) eos_token_ = tokenizer.eos_token();
-  if (!tokenizer.chat_template().empty()) template_ = std::make_shared<const jinja::Template>(tokenizer.chat_template());
+  if (!tokenizer.chat_template().empty())
+    template_ = std::make_shared<const jinja::Template>(tokenizer.chat_template(), tokenizer.chat_template_origin());
 }
 
 ChatFormat ChatFormat::from_template(const std::string& source, std::string bos_token, std::string eos_token) {

@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.h"
+#include "runtime/json_depth.h"
 #include "tokenizer/loaders.h"
 
 namespace mobilellm::tokenizer {
@@ -10,7 +11,7 @@ using nlohmann::json;
 
 json parse_json_file(const TokenizerFiles& files, const std::string& name) {
   try {
-    return json::parse(files.read(name));
+    return json::parse(files.read(name), json_depth_limit<json>(files.where(name)));
   } catch (const json::exception& e) {
     throw Error(files.where(name) + ": not valid JSON: " + e.what());
   }
@@ -79,6 +80,7 @@ void read_tokenizer_config(const TokenizerFiles& files, TokenizerData& data) {
     data.add_bos = it->get<bool>();
   }
   if (auto it = root.find("chat_template"); it != root.end() && !it->is_null()) {
+    data.chat_template_origin = file;
     if (it->is_string()) {
       data.chat_template = it->get<std::string>();
     } else if (it->is_array()) {
@@ -105,7 +107,10 @@ void apply_checkpoint_config(const TokenizerFiles& files, TokenizerData& data) {
     if (data.eos_token.empty()) data.eos_token = token_text(file, root, "eos_token");
   }
   // transformers saves the template to its own file, which then wins.
-  if (files.has("chat_template.jinja")) data.chat_template = files.read("chat_template.jinja");
+  if (files.has("chat_template.jinja")) {
+    data.chat_template = files.read("chat_template.jinja");
+    data.chat_template_origin = files.where("chat_template.jinja");
+  }
   for (const char* name : {"generation_config.json", "config.json"}) {
     if (!data.config_eos_ids.empty() || !files.has(name)) continue;
     json root = parse_json_file(files, name);

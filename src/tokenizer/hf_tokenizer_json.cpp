@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.h"
+#include "runtime/json_depth.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/loaders.h"
 #include "tokenizer/splitter.h"
@@ -80,7 +81,7 @@ TokenizerData parse_hf_tokenizer_json(std::string_view text, const std::string& 
   JsonReader r(where);
   json root;
   try {
-    root = json::parse(text);
+    root = json::parse(text, json_depth_limit<json>(where));
   } catch (const json::exception& e) {
     throw Error(where + ": not valid JSON: " + e.what());
   }

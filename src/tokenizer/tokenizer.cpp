@@ -55,7 +55,7 @@ struct Tokenizer::Impl {
   std::vector<bool> special;
   int32_t bos = -1;
   std::vector<int32_t> eos;
-  std::string chat_template, bos_token, eos_token;
+  std::string chat_template, chat_template_origin, bos_token, eos_token;
 };
 
 Tokenizer::Impl::Impl(TokenizerData d) {
@@ -96,6 +96,7 @@ Tokenizer::Impl::Impl(TokenizerData d) {
     if (int32_t id = id_of(d.eos_token); id >= 0 && std::find(eos.begin(), eos.end(), id) == eos.end()) eos.push_back(id);
   }
   chat_template = std::move(d.chat_template);
+  chat_template_origin = std::move(d.chat_template_origin);
   bos_token = bos >= 0 ? std::string(vocab->bytes(bos)) : std::string();
   eos_to_add = d.eos_id >= 0 ? d.eos_id : (eos.empty() ? -1 : eos.front());
   if (d.eos_id >= 0) eos_token = std::string(vocab->bytes(d.eos_id));
@@ -216,6 +217,7 @@ std::optional<int32_t> Tokenizer::find_special(std::string_view text) const {
 }
 
 const std::string& Tokenizer::chat_template() const { return impl_->chat_template; }
+const std::string& Tokenizer::chat_template_origin() const { return impl_->chat_template_origin; }
 const std::string& Tokenizer::bos_token() const { return impl_->bos_token; }
 const std::string& Tokenizer::eos_token() const { return impl_->eos_token; }
 

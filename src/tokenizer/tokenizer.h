@@ -76,6 +76,7 @@ class Tokenizer {
   // From the checkpoint (empty when none): the Jinja chat template and the
   // token texts templates refer to as bos_token / eos_token.
   const std::string& chat_template() const;
+  const std::string& chat_template_origin() const;  // the file that holds it, for messages
   const std::string& bos_token() const;
   const std::string& eos_token() const;
 

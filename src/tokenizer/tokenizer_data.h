@@ -47,6 +47,7 @@ struct TokenizerData {
   // The model's own choice (GGUF add_bos_token / add_eos_token, tokenizer_config.json's add_bos_token).
   std::optional<bool> add_bos, add_eos;
   std::string chat_template;
+  std::string chat_template_origin;  // the file it came from, as messages name it
 };
 
 }  // namespace mobilellm::tokenizer

@@ -82,6 +82,25 @@ TEST(Config, BothRopeSpellings) {
   EXPECT_FALSE(parse_model_config(plain, "config.json").rope_scaling.llama3);
 }
 
+// Found by fuzz_config: the per-layer table was allocated from
+// num_hidden_layers before anything bounded it (a 10^15-layer config aborted).
+TEST(Config, LayerCountIsBounded) {
+  json j = minimal();
+  j["num_hidden_layers"] = 1000000000000000;
+  EXPECT_NE(error_of(j).find("\"num_hidden_layers\" is more than 4096"), std::string::npos) << error_of(j);
+}
+
+// JSON nested deeper than kMaxJsonDepth is refused while parsing the file.
+TEST(Config, DeepJsonIsRefused) {
+  std::string deep = "{\"a\": " + std::string(1000, '[') + std::string(1000, ']') + "}";
+  try {
+    parse_config_json(deep, "config.json");
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config.json: JSON nests deeper than 64 levels"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, ErrorsNameTheKey) {
   auto with = [](const char* key, json value) {
     json j = minimal();

@@ -42,6 +42,18 @@ TEST(Grammar, LeftRecursionIsAnErrorNotACrash) {
   EXPECT_THROW(Recognizer{g}, Error);
 }
 
+// Found by fuzz_json_schema: a non-boolean "nullable" escaped as nlohmann's
+// type_error instead of an Error naming the schema path.
+TEST(JsonGrammar, NullableMustBeBoolean) {
+  try {
+    json_schema_grammar(Json::parse(R"({"type": "string", "nullable": "yes"})"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nullable: must be true or false"), std::string::npos) << e.what();
+  }
+  json_schema_grammar(Json::parse(R"({"type": "string", "nullable": true})"));
+}
+
 TEST(JsonGrammar, AnyObject) {
   const Grammar g = json_object_grammar();
   EXPECT_TRUE(accepts(g, R"({})"));

@@ -91,5 +91,21 @@ TEST(OpenAIRequest, DeepJsonIsRefused) {
   EXPECT_THROW(parse_request_json("{\"a\": "), ApiError);
 }
 
+// Found by fuzz_openai_request: a number past the double range escaped as
+// nlohmann's out_of_range instead of a 400.
+TEST(OpenAIRequest, NumberPastDoubleRangeIs400) {
+  EXPECT_EQ(blamed([] { parse_request_json("{\"temperature\": 1e999}"); }), "");
+}
+
+// Tool-call arguments arrive as JSON text inside the request: their nesting
+// is bounded like the body's (the chat format dumps them recursively).
+TEST(OpenAIRequest, DeepToolArgumentsAreRefused) {
+  std::string args = std::string(1000, '[') + std::string(1000, ']');
+  Json body = {{"messages", Json::array({{{"role", "assistant"}, {"content", ""},
+                                          {"tool_calls", Json::array({{{"type", "function"},
+                                                                       {"function", {{"name", "f"}, {"arguments", "{\"a\": " + args + "}"}}}}})}}})}};
+  EXPECT_EQ(blamed([&] { parse_chat_request(body, Sampling{}); }), "messages[0].tool_calls[0].function.arguments");
+}
+
 }  // namespace
 }  // namespace mobilellm::server

@@ -57,5 +57,13 @@ TEST(ToolCalls, HoldBackDecision) {
   EXPECT_FALSE(may_be_tool_call("get_weathers", kTools));
 }
 
+// A model may write JSON nested without bound: past the request limit it is
+// content, not a tool call (dumping the arguments recurses).
+TEST(ToolCalls, DeepArgumentsAreContent) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_FALSE(parse_tool_calls("{\"name\": \"get_weather\", \"parameters\": {\"a\": " + deep + "}}", kTools));
+  EXPECT_TRUE(parse_tool_calls("{\"name\": \"get_weather\", \"parameters\": {\"a\": [[1]]}}", kTools));
+}
+
 }  // namespace
 }  // namespace mobilellm::server

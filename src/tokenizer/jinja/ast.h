@@ -34,6 +34,7 @@ struct Expr {
   CallArgs args;                  // kCall, kFilter, kTest
   bool negated = false;           // kTest: "is not"
   std::vector<std::pair<std::string, ExprPtr>> comparisons;  // kCompare: a (op b)...
+  int depth = 1;                  // levels of this tree, bounded by kMaxNesting
 
   Expr(Kind k, int l) : kind(k), line(l) {}
 };

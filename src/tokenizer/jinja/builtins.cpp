@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 
 #include "runtime/error.h"
+#include "tokenizer/jinja/limits.h"
 #include "tokenizer/unicode_class.h"
 #include "tokenizer/utf8.h"
 
@@ -64,12 +66,15 @@ std::string strip(const std::string& s, const Value& chars, bool left, bool righ
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to, int64_t count) {
   if (from.empty()) return s;
-  size_t pos = 0;
-  for (int64_t done = 0; (count < 0 || done < count) && (pos = s.find(from, pos)) != std::string::npos; ++done) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
+  std::string out;
+  size_t pos = 0, found;
+  for (int64_t done = 0; (count < 0 || done < count) && (found = s.find(from, pos)) != std::string::npos; ++done) {
+    append_bounded(out, std::string_view(s).substr(pos, found - pos));
+    append_bounded(out, to);
+    pos = found + from.size();
   }
-  return s;
+  append_bounded(out, std::string_view(s).substr(pos));
+  return out;
 }
 
 List split(const std::string& s, const Value& sep, int64_t maxsplit) {
@@ -166,7 +171,10 @@ Value string_method(const std::string& s, const std::string& name, int line) {
     return bound([s, line](const Args& a) {
       std::string out;
       List items = arg(a, "iterable", 0).iterate();
-      for (size_t i = 0; i < items.size(); ++i) out += (i ? s : "") + want_string(items[i], line, "join");
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (i) append_bounded(out, s);
+        append_bounded(out, want_string(items[i], line, "join"));
+      }
       return Value(out);
     });
   return Value::undefined(name);
@@ -304,7 +312,10 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
   if (name == "tojson") {
     JsonStyle st;
     const Value& indent = arg(a, "indent", 0);
-    if (indent.is_int()) st.indent = static_cast<int>(indent.as_int());
+    if (indent.is_int()) {
+      check_string_size(static_cast<uint64_t>(std::max<int64_t>(indent.as_int(), 0)));
+      st.indent = static_cast<int>(indent.as_int());
+    }
     if (const Value* e = a.get("ensure_ascii", 99)) st.ensure_ascii = e->truthy();
     if (const Value* s = a.get("sort_keys", 99)) st.sort_keys = s->truthy();
     if (const Value* sep = a.get("separators", 99); sep && sep->is_list() && sep->as_list().size() == 2) {
@@ -337,8 +348,10 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     const Value& attribute = arg(a, "attribute", 1);
     std::string out;
     List items = v.iterate();
-    for (size_t i = 0; i < items.size(); ++i)
-      out += (i ? sep : "") + (attribute.is_undefined() ? items[i] : attribute_of(items[i], attribute, line)).str();
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) append_bounded(out, sep);
+      append_bounded(out, (attribute.is_undefined() ? items[i] : attribute_of(items[i], attribute, line)).str());
+    }
     return Value(out);
   }
   if (name == "first" || name == "last") {
@@ -360,7 +373,12 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
   }
   if (name == "int") {
     if (v.is_int()) return v;
-    if (v.is_float()) return Value(static_cast<int64_t>(v.as_number()));
+    // Python ints are unbounded; ours refuse what int64 cannot hold.
+    if (v.is_float()) {
+      double d = std::trunc(v.as_number());
+      if (!(d >= -0x1p63 && d < 0x1p63)) fail_at(line, "'int' of " + v.repr() + " does not fit 64 bits");
+      return Value(static_cast<int64_t>(d));
+    }
     if (v.is_bool()) return Value(static_cast<int64_t>(v.as_bool()));
     try {
       if (v.is_string()) return Value(static_cast<int64_t>(std::stoll(strip(v.as_string(), Value(None{}), true, true))));
@@ -379,7 +397,10 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     return d.is_undefined() ? Value(0.0) : d;
   }
   if (name == "abs") {
-    if (v.is_int()) return Value(v.as_int() < 0 ? -v.as_int() : v.as_int());
+    if (v.is_int()) {
+      if (v.as_int() == INT64_MIN) fail_at(line, "integer overflow in 'abs'");
+      return Value(v.as_int() < 0 ? -v.as_int() : v.as_int());
+    }
     if (v.is_float()) return Value(std::fabs(v.as_number()));
     fail_at(line, "'abs' needs a number");
   }
@@ -443,15 +464,17 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
   }
   if (name == "indent") {
     const Value& w = arg(a, "width", 0);
-    std::string pad = w.is_string() ? w.as_string() : std::string(w.is_int() ? static_cast<size_t>(w.as_int()) : 4, ' ');
+    int64_t width = w.is_int() ? std::max<int64_t>(w.as_int(), 0) : 4;
+    check_string_size(static_cast<uint64_t>(width));
+    std::string pad = w.is_string() ? w.as_string() : std::string(static_cast<size_t>(width), ' ');
     bool first = arg(a, "first", 1).truthy(), blank = arg(a, "blank", 2).truthy();
     std::string s = want_string(v, line, "indent"), out;
     size_t start = 0;
     for (size_t ln = 0; start <= s.size(); ++ln) {
       size_t nl = s.find('\n', start);
       std::string l = s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-      if ((ln > 0 || first) && (blank || !l.empty())) out += pad;
-      out += l;
+      if ((ln > 0 || first) && (blank || !l.empty())) append_bounded(out, pad);
+      append_bounded(out, l);
       if (nl == std::string::npos) break;
       out += '\n';
       start = nl + 1;
@@ -463,7 +486,13 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     const Value& attribute = arg(a, "attribute", 0);
     for (const Value& e : v.iterate()) {
       Value x = attribute.is_undefined() ? e : attribute_of(e, attribute, line);
-      total = total.is_int() && x.is_int() ? Value(total.as_int() + x.as_int()) : Value(total.as_number() + x.as_number());
+      int64_t sum;
+      if (total.is_int() && x.is_int()) {
+        if (__builtin_add_overflow(total.as_int(), x.as_int(), &sum)) fail_at(line, "integer overflow in 'sum'");
+        total = Value(sum);
+      } else {
+        total = Value(total.as_number() + x.as_number());
+      }
     }
     return total;
   }
@@ -510,9 +539,10 @@ Value global_function(const std::string& name) {
       }
       if (step == 0) throw Error("chat template: range() step must not be zero");
       List out;
-      for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-        if (out.size() >= 1'000'000) throw Error("chat template: range() too large");
+      for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
+        check_list_size(out.size() + 1);
         out.emplace_back(i);
+        if (__builtin_add_overflow(i, step, &i)) break;  // past int64: past any stop
       }
       return Value(out);
     }));

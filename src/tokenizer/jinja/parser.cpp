@@ -9,6 +9,7 @@
 
 #include "runtime/error.h"
 #include "tokenizer/jinja/lexer.h"
+#include "tokenizer/jinja/limits.h"
 
 namespace mobilellm::jinja {
 namespace {
@@ -20,6 +21,44 @@ using K = Expr::Kind;
 }
 
 ExprPtr make(K kind, int line) { return std::make_unique<Expr>(kind, line); }
+
+[[noreturn]] void too_deep(int line, const char* what) {
+  fail(line, std::string(what) + " nest deeper than " + std::to_string(kMaxNesting) + " levels");
+}
+
+// A finished node: its depth from its children's, refused past kMaxNesting so
+// that evaluating and destroying the tree cannot exhaust the stack.
+ExprPtr seal(ExprPtr n) {
+  int deepest = 0;
+  auto see = [&](const ExprPtr& c) {
+    if (c) deepest = std::max(deepest, c->depth);
+  };
+  see(n->a);
+  see(n->b);
+  see(n->c);
+  for (const auto& e : n->items) see(e);
+  for (const auto& e : n->args.positional) see(e);
+  for (const auto& kv : n->args.keyword) see(kv.second);
+  for (const auto& kv : n->comparisons) see(kv.second);
+  n->depth = deepest + 1;
+  if (n->depth > kMaxNesting) too_deep(n->line, "expressions");
+  return n;
+}
+
+// Counts the parser's own recursion (open brackets, unary operators, nested
+// conditionals), which happens before any node is sealed.
+class Nest {
+ public:
+  Nest(int& depth, int line, const char* what) : depth_(depth) {
+    if (++depth_ > kMaxNesting) too_deep(line, what);
+  }
+  ~Nest() { --depth_; }
+  Nest(const Nest&) = delete;
+  Nest& operator=(const Nest&) = delete;
+
+ private:
+  int& depth_;
+};
 
 int64_t parse_int(const Token& t) {
   int64_t v = 0;
@@ -80,7 +119,7 @@ class ExprParser {
       if (at_end() || is_op(")") || is_op("%")) break;
       list->items.push_back(with_cond ? expression() : or_expr());
     }
-    return list;
+    return seal(std::move(list));
   }
 
   ExprPtr expression() {
@@ -90,9 +129,12 @@ class ExprParser {
       ++i_;
       auto cond = make(K::kCond, line);
       cond->b = or_expr();
-      if (accept_name("else")) cond->c = expression();
+      if (accept_name("else")) {
+        Nest nest(depth_, line, "expressions");
+        cond->c = expression();
+      }
       cond->a = std::move(e);
-      e = std::move(cond);
+      e = seal(std::move(cond));
     }
     return e;
   }
@@ -105,7 +147,7 @@ class ExprParser {
       ++i_;
       n->a = std::move(e);
       n->b = and_expr();
-      e = std::move(n);
+      e = seal(std::move(n));
     }
     return e;
   }
@@ -116,16 +158,17 @@ class ExprParser {
       ++i_;
       n->a = std::move(e);
       n->b = not_expr();
-      e = std::move(n);
+      e = seal(std::move(n));
     }
     return e;
   }
   ExprPtr not_expr() {
     if (is_name("not")) {
+      Nest nest(depth_, peek().line, "expressions");
       auto n = make(K::kNot, peek().line);
       ++i_;
       n->a = not_expr();
-      return n;
+      return seal(std::move(n));
     }
     return compare();
   }
@@ -152,14 +195,14 @@ class ExprParser {
       }
       cmp->comparisons.emplace_back(op, concat());
     }
-    return cmp ? std::move(cmp) : std::move(e);
+    return cmp ? seal(std::move(cmp)) : std::move(e);
   }
   ExprPtr binary(ExprPtr left, std::string op, ExprPtr right) {
     auto n = make(K::kBinary, left->line);
     n->name = std::move(op);
     n->a = std::move(left);
     n->b = std::move(right);
-    return n;
+    return seal(std::move(n));
   }
   ExprPtr concat() {
     ExprPtr e = sum();
@@ -194,11 +237,12 @@ class ExprParser {
     return e;
   }
   ExprPtr unary() {
+    Nest nest(depth_, peek().line, "expressions");
     if (is_op("-") || is_op("+")) {
       auto n = make(is_op("-") ? K::kNeg : K::kPos, peek().line);
       ++i_;
       n->a = unary();
-      return filters(std::move(n));
+      return filters(seal(std::move(n)));
     }
     return filters(postfix(primary()));
   }
@@ -234,7 +278,7 @@ class ExprParser {
         } else {
           n->name = expect_name();
         }
-        e = std::move(n);
+        e = seal(std::move(n));
       } else if (accept_op("[")) {
         ExprPtr parts[3];
         int n_colons = 0;
@@ -255,12 +299,12 @@ class ExprParser {
           if (!parts[0]) fail(line, "empty subscript");
           n->b = std::move(parts[0]);
         }
-        e = std::move(n);
+        e = seal(std::move(n));
       } else if (accept_op("(")) {
         auto n = make(K::kCall, line);
         n->a = std::move(e);
         call_args(n->args);
-        e = std::move(n);
+        e = seal(std::move(n));
       } else {
         return e;
       }
@@ -276,7 +320,7 @@ class ExprParser {
         while (accept_op(".")) n->name += "." + expect_name();
         if (accept_op("(")) call_args(n->args);
         n->a = std::move(e);
-        e = std::move(n);
+        e = seal(std::move(n));
       } else if (is_name("is")) {
         ++i_;
         auto n = make(K::kTest, line);
@@ -298,7 +342,7 @@ class ExprParser {
           n->args.positional.push_back(postfix(primary()));  // "x is divisibleby 3"
         }
         n->a = std::move(e);
-        e = std::move(n);
+        e = seal(std::move(n));
       } else {
         return e;
       }
@@ -350,7 +394,7 @@ class ExprParser {
               break;
             }
           }
-          return n;
+          return seal(std::move(n));
         }
         if (accept_op("{")) {
           auto n = make(K::kDict, line);
@@ -363,7 +407,7 @@ class ExprParser {
               break;
             }
           }
-          return n;
+          return seal(std::move(n));
         }
         break;
       case Token::Kind::kEnd: fail(line, "unexpected end of expression");
@@ -373,6 +417,7 @@ class ExprParser {
 
   std::vector<Token> t_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 class TemplateParser {
@@ -423,6 +468,7 @@ class TemplateParser {
 
   std::unique_ptr<Stmt> statement(const std::string& kw, ExprParser& p, int line) {
     using SK = Stmt::Kind;
+    Nest nest(depth_, line, "blocks");
     if (kw == "if") {
       auto st = std::make_unique<Stmt>(SK::kIf, line);
       ExprPtr cond = p.expression();
@@ -526,6 +572,7 @@ class TemplateParser {
   size_t pos_ = 0;
   std::string keyword_;
   std::unique_ptr<ExprParser> rest_;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "runtime/error.h"
 #include "tokenizer/jinja/ast.h"
 #include "tokenizer/jinja/builtins.h"
+#include "tokenizer/jinja/limits.h"
 #include "tokenizer/jinja/parser.h"
 
 namespace mobilellm::jinja {
@@ -20,11 +21,20 @@ using SK = Stmt::Kind;
 
 enum class Flow { kNormal, kBreak, kContinue };
 
-// Guards against templates that never finish or grow without bound: chat
-// templates run on text from users and files from the internet.
-constexpr int kMaxDepth = 200;
-constexpr int64_t kMaxSteps = 5'000'000;    // statements rendered
-constexpr size_t kMaxRepeat = size_t{1} << 24;  // bytes or items made by "*"
+// One level of the interpreter's recursion.
+class Frame {
+ public:
+  Frame(int& depth, int line) : depth_(depth) {
+    if (++depth_ > kMaxRenderDepth)
+      fail_at(line, "rendering nests deeper than " + std::to_string(kMaxRenderDepth) + " levels (macro calls included)");
+  }
+  ~Frame() { --depth_; }
+  Frame(const Frame&) = delete;
+  Frame& operator=(const Frame&) = delete;
+
+ private:
+  int& depth_;
+};
 
 class Interpreter {
  public:
@@ -66,10 +76,11 @@ class Interpreter {
   }
 
   Flow render(const Stmt& st, std::string& out) {
-    if (++steps_ > kMaxSteps) fail_at(st.line, "template takes too many steps");
+    Frame frame(frames_, st.line);
+    charge_steps(1);
     switch (st.kind) {
-      case SK::kText: out += st.text; return Flow::kNormal;
-      case SK::kOutput: out += eval(*st.expr).str(); return Flow::kNormal;
+      case SK::kText: append_bounded(out, st.text); return Flow::kNormal;
+      case SK::kOutput: append_bounded(out, eval(*st.expr).str()); return Flow::kNormal;
       case SK::kIf:
         for (const auto& [cond, body] : st.branches)
           if (!cond || eval(*cond).truthy()) return render(body, out);
@@ -82,6 +93,7 @@ class Interpreter {
         } else {
           Value ns = lookup(st.targets[0]);
           if (!ns.is_namespace()) fail_at(st.line, "'" + st.targets[0] + "' is not a namespace; cannot set ." + st.attr);
+          if (v.holds_namespace()) fail_at(st.line, "a namespace attribute cannot hold a namespace");
           Dict& attrs = ns.as_namespace().attrs;
           auto it = std::find_if(attrs.begin(), attrs.end(), [&](const auto& kv) { return kv.first == st.attr; });
           if (it != attrs.end()) it->second = v;
@@ -118,6 +130,7 @@ class Interpreter {
     if (items.empty()) return render(st.else_body, out);
     auto n = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < n; ++i) {
+      charge_steps(1);
       Dict loop = {{"index", Value(i + 1)}, {"index0", Value(i)}, {"revindex", Value(n - i)}, {"revindex0", Value(n - i - 1)},
                    {"first", Value(i == 0)}, {"last", Value(i == n - 1)}, {"length", Value(n)},
                    {"previtem", i > 0 ? items[i - 1] : Value::undefined("loop.previtem")},
@@ -140,7 +153,8 @@ class Interpreter {
   Value make_macro(const Stmt& st) {
     const Stmt* m = &st;
     return Value(Function([this, m](const Args& a) {
-      if (++depth_ > kMaxDepth) fail_at(m->line, "macros nest too deeply");
+      if (++calls_ > kMaxCallDepth)
+        fail_at(m->line, "macro calls nest deeper than " + std::to_string(kMaxCallDepth) + " levels");
       size_t saved = base_;
       base_ = scopes_.size();
       scopes_.emplace_back();
@@ -154,7 +168,7 @@ class Interpreter {
       render(m->body, out);
       scopes_.pop_back();
       base_ = saved;
-      --depth_;
+      --calls_;
       return Value(out);
     }));
   }
@@ -169,10 +183,19 @@ class Interpreter {
   Value arithmetic(const std::string& op, const Value& x, const Value& y, int line) {
     for (const Value* v : {&x, &y})
       if (v->is_undefined()) fail_at(line, "'" + v->undefined_name() + "' is undefined");
-    if (op == "~") return Value(x.str() + y.str());
+    if (op == "~") {
+      std::string s = x.str();
+      append_bounded(s, y.str());
+      return Value(std::move(s));
+    }
     if (op == "+") {
-      if (x.is_string() && y.is_string()) return Value(x.as_string() + y.as_string());
+      if (x.is_string() && y.is_string()) {
+        std::string s = x.as_string();
+        append_bounded(s, y.as_string());
+        return Value(std::move(s));
+      }
       if (x.is_list() && y.is_list()) {
+        check_list_size(x.as_list().size() + y.as_list().size());
         List l = x.as_list();
         l.insert(l.end(), y.as_list().begin(), y.as_list().end());
         return Value(l);
@@ -182,7 +205,9 @@ class Interpreter {
       Value seq = x, count = y;
       size_t unit = x.is_string() ? x.as_string().size() : x.as_list().size();
       if (unit == 0 || count.as_int() <= 0) return x.is_string() ? Value("") : Value(List{});
-      if (static_cast<uint64_t>(count.as_int()) > kMaxRepeat / unit) fail_at(line, "repetition too large");
+      uint64_t total = static_cast<uint64_t>(count.as_int()) > SIZE_MAX / unit ? SIZE_MAX : unit * static_cast<uint64_t>(count.as_int());
+      if (x.is_string()) check_string_size(total);
+      else check_list_size(total);
       if (x.is_string()) {
         std::string s;
         for (int64_t i = 0; i < count.as_int(); ++i) s += seq.as_string();
@@ -270,14 +295,26 @@ class Interpreter {
     };
     int64_t start = clamp(bound(0), step > 0 ? 0 : n - 1), stop = clamp(bound(1), step > 0 ? n : -1);
     List out;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(items[i]);
+    for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
+      out.push_back(items[i]);
+      if (__builtin_add_overflow(i, step, &i)) break;
+    }
     if (!obj.is_string()) return Value(out);
     std::string s;
     for (const Value& c : out) s += c.as_string();
     return Value(s);
   }
 
+  // Every string an expression yields is a copy: its bytes count against
+  // kMaxBuiltBytes, which bounds the time of a render.
   Value eval(const Expr& e) {
+    Frame frame(frames_, e.line);
+    Value v = eval_node(e);
+    if (v.is_string()) charge_built(v.as_string().size());
+    return v;
+  }
+
+  Value eval_node(const Expr& e) {
     switch (e.kind) {
       case K::kLiteral: return e.literal;
       case K::kName: return lookup(e.name);
@@ -342,22 +379,42 @@ class Interpreter {
 
   std::vector<std::unordered_map<std::string, Value>> scopes_;
   size_t base_ = 1;  // lookups see scopes_[base_..] and then the template's top scope
-  int depth_ = 0;
-  int64_t steps_ = 0;
+  int calls_ = 0;   // macro calls in progress
+  int frames_ = 0;  // Frames alive
 };
 
 }  // namespace
 
-Template::Template(std::string_view source) : body_(std::make_shared<const Body>(parse_template(source))) {}
+namespace {
+
+// Runs `f`, with `origin` in front of the message of any Error it throws.
+template <typename F>
+auto naming(const std::string& origin, F&& f) {
+  if (origin.empty()) return f();
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw Error(origin + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Template::Template(std::string_view source, std::string origin)
+    : body_(naming(origin, [&] { return std::make_shared<const Body>(parse_template(source)); })),
+      origin_(std::move(origin)) {}
 Template::~Template() = default;
 Template::Template(Template&&) noexcept = default;
 Template& Template::operator=(Template&&) noexcept = default;
 
 std::string Template::render(const Json& context) const {
-  Interpreter in(context);
-  std::string out;
-  in.render(*body_, out);
-  return out;
+  return naming(origin_, [&] {
+    RenderBudget budget;
+    Interpreter in(context);
+    std::string out;
+    in.render(*body_, out);
+    return out;
+  });
 }
 
 }  // namespace mobilellm::jinja

@@ -20,18 +20,21 @@ struct Stmt;
 
 class Template {
  public:
-  // Throws mobilellm::Error naming the line of a syntax error.
-  explicit Template(std::string_view source);
+  // Throws mobilellm::Error naming the line of a syntax error. `origin`
+  // (the file that holds the template) starts every message when not empty.
+  explicit Template(std::string_view source, std::string origin = {});
   ~Template();
   Template(Template&&) noexcept;
   Template& operator=(Template&&) noexcept;
 
   // `context` is a JSON object of template variables. Throws mobilellm::Error
-  // for errors while rendering, including the template's raise_exception().
+  // for errors while rendering, including the template's raise_exception()
+  // and a limit of tokenizer/jinja/limits.h passed.
   std::string render(const Json& context) const;
 
  private:
   std::shared_ptr<const std::vector<std::unique_ptr<Stmt>>> body_;
+  std::string origin_;
 };
 
 }  // namespace mobilellm::jinja

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "runtime/error.h"
+#include "tokenizer/jinja/limits.h"
 #include "tokenizer/utf8.h"
 
 namespace mobilellm::jinja {
@@ -16,7 +17,41 @@ const Value* Args::get(const std::string& name, size_t index) const {
   return index < positional.size() ? &positional[index] : nullptr;
 }
 
-Value Value::from_json(const Json& j) {
+namespace {
+
+uint8_t nested_depth(int deepest_item) {
+  if (deepest_item + 1 > kMaxValueDepth)
+    throw Error("chat template: lists and dicts nest deeper than " + std::to_string(kMaxValueDepth) + " levels");
+  return static_cast<uint8_t>(deepest_item + 1);
+}
+
+}  // namespace
+
+Value::Value(List l) {
+  check_list_size(l.size());
+  int deepest = 0;
+  for (const Value& v : l) {
+    deepest = std::max<int>(deepest, v.depth_);
+    holds_namespace_ = holds_namespace_ || v.holds_namespace();
+  }
+  depth_ = nested_depth(deepest);
+  data_ = std::make_shared<List>(std::move(l));
+}
+
+Value::Value(Dict d) {
+  check_list_size(d.size());
+  int deepest = 0;
+  for (const auto& kv : d) {
+    deepest = std::max<int>(deepest, kv.second.depth_);
+    holds_namespace_ = holds_namespace_ || kv.second.holds_namespace();
+  }
+  depth_ = nested_depth(deepest);
+  data_ = std::make_shared<Dict>(std::move(d));
+}
+
+Value Value::from_json(const Json& j, int depth) {
+  if (depth > kMaxValueDepth)
+    throw Error("chat template: the context's JSON nests deeper than " + std::to_string(kMaxValueDepth) + " levels");
   switch (j.type()) {
     case Json::value_t::null: return Value(None{});
     case Json::value_t::boolean: return Value(j.get<bool>());
@@ -26,12 +61,12 @@ Value Value::from_json(const Json& j) {
     case Json::value_t::string: return Value(j.get<std::string>());
     case Json::value_t::array: {
       List l;
-      for (const auto& e : j) l.push_back(from_json(e));
+      for (const auto& e : j) l.push_back(from_json(e, depth + 1));
       return Value(std::move(l));
     }
     case Json::value_t::object: {
       Dict d;
-      for (auto it = j.begin(); it != j.end(); ++it) d.emplace_back(it.key(), from_json(it.value()));
+      for (auto it = j.begin(); it != j.end(); ++it) d.emplace_back(it.key(), from_json(it.value(), depth + 1));
       return Value(std::move(d));
     }
     default: throw Error("chat template: unsupported JSON value");
@@ -158,12 +193,16 @@ void dump_string(const std::string& s, bool ensure_ascii, std::string& out) {
 }
 
 void dump(const Value& v, const JsonStyle& st, int level, std::string& out) {
+  charge_steps(1);
+  check_string_size(out.size());
   const std::string item_sep = !st.item_sep.empty() ? st.item_sep : st.indent >= 0 ? "," : ", ";
   const std::string key_sep = !st.key_sep.empty() ? st.key_sep : ": ";
   auto newline = [&](int lv) {
     if (st.indent < 0) return;
     out += '\n';
-    out.append(static_cast<size_t>(st.indent * lv), ' ');
+    size_t pad = static_cast<size_t>(st.indent) * static_cast<size_t>(lv);
+    check_string_size(out.size() + pad);
+    out.append(pad, ' ');
   };
   if (v.is_none()) {
     out += "null";
@@ -254,6 +293,7 @@ std::string Value::str() const {
 }
 
 std::string Value::repr() const {
+  charge_steps(1);
   if (is_undefined()) return "Undefined";
   if (is_none()) return "None";
   if (is_bool()) return as_bool() ? "True" : "False";
@@ -262,14 +302,20 @@ std::string Value::repr() const {
   if (is_string()) return python_string_repr(as_string());
   if (is_list()) {
     std::string out = tuple_ ? "(" : "[";
-    for (size_t i = 0; i < as_list().size(); ++i) out += (i ? ", " : "") + as_list()[i].repr();
+    for (size_t i = 0; i < as_list().size(); ++i) {
+      if (i) out += ", ";
+      append_bounded(out, as_list()[i].repr());
+    }
     if (tuple_ && as_list().size() == 1) out += ",";
     return out + (tuple_ ? ")" : "]");
   }
   if (is_dict() || is_namespace()) {
     const Dict& d = is_dict() ? as_dict() : as_namespace().attrs;
     std::string out = is_dict() ? "{" : "<Namespace {";
-    for (size_t i = 0; i < d.size(); ++i) out += (i ? ", " : "") + python_string_repr(d[i].first) + ": " + d[i].second.repr();
+    for (size_t i = 0; i < d.size(); ++i) {
+      if (i) out += ", ";
+      append_bounded(out, python_string_repr(d[i].first) + ": " + d[i].second.repr());
+    }
     return out + (is_dict() ? "}" : "}>");
   }
   return "<function>";
@@ -277,7 +323,10 @@ std::string Value::repr() const {
 
 List Value::iterate() const {
   if (is_undefined()) return {};
-  if (is_list()) return as_list();
+  if (is_list()) {
+    charge_steps(static_cast<int64_t>(as_list().size()));
+    return as_list();
+  }
   if (is_dict()) {
     List keys;
     for (const auto& kv : as_dict()) keys.emplace_back(kv.first);
@@ -290,6 +339,7 @@ List Value::iterate() const {
       char32_t cp;
       size_t n = tokenizer::utf8_sequence(s, i, &cp);
       if (n == 0) n = 1;
+      check_list_size(chars.size() + 1);
       chars.emplace_back(s.substr(i, n));
       i += n;
     }
@@ -299,6 +349,7 @@ List Value::iterate() const {
 }
 
 bool operator==(const Value& a, const Value& b) {
+  charge_steps(1);
   if ((a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool())) {
     if (a.is_float() || b.is_float()) return a.as_number() == b.as_number();
     auto ai = a.is_bool() ? static_cast<int64_t>(a.as_bool()) : a.as_int();
@@ -321,6 +372,7 @@ bool operator==(const Value& a, const Value& b) {
 }
 
 bool less(const Value& a, const Value& b) {
+  charge_steps(1);
   if ((a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool())) return a.as_number() < b.as_number();
   if (a.is_string() && b.is_string()) return a.as_string() < b.as_string();
   if (a.is_list() && b.is_list())

@@ -51,8 +51,9 @@ class Value {
   Value(double d) : data_(d) {}
   Value(std::string s) : data_(std::move(s)) {}
   Value(const char* s) : data_(std::string(s)) {}
-  Value(List l) : data_(std::make_shared<List>(std::move(l))) {}
-  Value(Dict d) : data_(std::make_shared<Dict>(std::move(d))) {}
+  // Throw past kMaxListItems items or kMaxValueDepth levels.
+  Value(List l);
+  Value(Dict d);
   Value(Function f) : data_(std::make_shared<Function>(std::move(f))) {}
   Value(std::shared_ptr<Namespace> ns) : data_(std::move(ns)) {}
   static Value undefined(std::string name) {
@@ -66,7 +67,7 @@ class Value {
     v.tuple_ = true;
     return v;
   }
-  static Value from_json(const Json& j);
+  static Value from_json(const Json& j, int depth = 0);
   Json to_json() const;  // throws for undefined values and functions
 
   bool is_undefined() const { return std::holds_alternative<Undefined>(data_); }
@@ -91,6 +92,10 @@ class Value {
   Namespace& as_namespace() const { return *std::get<std::shared_ptr<Namespace>>(data_); }
   const std::string& undefined_name() const { return std::get<Undefined>(data_).name; }
 
+  // Whether this is a namespace or a list or dict with one inside (one
+  // namespace inside another could form a cycle that is never freed).
+  bool holds_namespace() const { return is_namespace() || holds_namespace_; }
+
   // Dict or namespace member, else nullptr.
   const Value* find(const std::string& key) const;
 
@@ -104,6 +109,8 @@ class Value {
  private:
   Data data_;
   bool tuple_ = false;
+  uint8_t depth_ = 0;  // lists and dicts nested in this value, this one included
+  bool holds_namespace_ = false;  // a namespace inside this list or dict
 };
 
 bool operator==(const Value& a, const Value& b);

@@ -249,7 +249,13 @@ Value get_item(const Value& obj, const Value& key, int line) {
     const List& items = obj.is_list() ? obj.as_list() : (chars = obj.iterate());
     int64_t i = key.as_int(), n = static_cast<int64_t>(items.size());
     if (i < 0) i += n;
-    if (i < 0 || i >= n) return Value::undefined("[" + std::to_string(key.as_int()) + "]");
+    if (i < 0 || i >= n) {
+      // Appended piece by piece: GCC 12's -Wrestrict misfires on "[" + std::to_string(…) + "]".
+      std::string name = "[";
+      name += std::to_string(key.as_int());
+      name += ']';
+      return Value::undefined(name);
+    }
     return items[i];
   }
   if (key.is_string()) {

@@ -269,7 +269,7 @@ std::string python_float_repr(double d) {
   if (exp < -4 || exp >= 16) {
     out += digits.substr(0, 1);
     if (digits.size() > 1) out += "." + digits.substr(1);
-    char eb[8];
+    char eb[16];  // "e-308" at most; sized for any int so the compiler sees no truncation
     std::snprintf(eb, sizeof eb, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
     return out + eb;
   }

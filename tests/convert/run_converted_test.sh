@@ -22,7 +22,7 @@ grep -q 'RANDOM weights' "$work/err" || fail "no note that the weights are rando
 if "$mobilellm" run -m "$work/without.bf16" -p "Hello" -n 3 >"$work/out" 2>"$work/err"; then
   fail "a text prompt on a model file without a tokenizer was accepted"
 fi
-grep -q 'carries no tokenizer.json or tokenizer.model: pass --tokenizer PATH' "$work/err" || fail "unclear error"
+grep -q 'carries no tokenizer (tokenizer.json, tokenizer.model or GGUF tokenizer.* metadata): pass --tokenizer PATH' "$work/err" || fail "unclear error"
 "$mobilellm" run -m "$work/without.bf16" -p "Hello" -n 3 --tokenizer "$tokenizer" >/dev/null 2>"$work/err" ||
   fail "--tokenizer did not stand in for the missing one"
 "$mobilellm" run -m "$work/without.bf16" --prompt-ids "1 2 3" -n 3 --print-ids >/dev/null 2>"$work/err" ||

@@ -106,7 +106,7 @@ def main():
 
     # --help shows the defaults.
     for cmd, default in [("run", "-t,--threads INT:INT in [0 - 256]=0"), ("serve", "--port INT:INT in [0 - 65535]=8080"),
-                         ("convert", "--scheme TEXT:{q4g32,q4cw,bf16,f32}=q4g32"), ("make-random", "--preset TEXT:{pro,tiny}=pro"),
+                         ("convert", "--scheme TEXT:{q4g32,q4cw,q4_1,bf16,f32}=q4g32"), ("make-random", "--preset TEXT:{pro,tiny}=pro"),
                          ("chat", "--ctx INT:NONNEGATIVE=0"), ("bench", "--gen INT:POSITIVE=")]:
         text = run([b, cmd, "--help"]).stdout
         assert default in text, f"{cmd} --help lacks {default!r}:\n{text}"

@@ -42,7 +42,9 @@ def test_idle_connections_do_not_starve_the_server(start_server):
             except OSError:  # refused beyond the cap's queue: retry as a client would
                 time.sleep(0.2)
         assert status == 200
-        assert time.time() - start < 10, "health took %.1f s" % (time.time() - start)
+        # 100 idle connections through a cap of 40 close in three waves of the 2 s idle timeout
+        # (about 6 s); the rest is margin for a loaded 2-core CI machine.
+        assert time.time() - start < 14, "health took %.1f s" % (time.time() - start)
     finally:
         for c in idle:
             c.close()

@@ -154,9 +154,10 @@ HttpResponse HubClient::request(HttpRequest req, const std::string& repo, const 
     }
     if (retry && transient_status(r.status) && attempt + 1 < kAttempts) {
       double wait = backoff_seconds(attempt);
-      if (r.status == 429 && !r.header("retry-after").empty()) {
+      const std::string retry_after = r.header("retry-after");  // strtod's end points into it
+      if (r.status == 429 && !retry_after.empty()) {
         char* end = nullptr;
-        const double s = std::strtod(r.header("retry-after").c_str(), &end);
+        const double s = std::strtod(retry_after.c_str(), &end);
         if (end && *end == '\0' && s >= 0) wait = std::min(s, 300.0);
       }
       sleep_unless_cancelled(wait, cancel_);

@@ -14,9 +14,10 @@ namespace mobilellm::jinja {
 constexpr int kMaxNesting = 200;                      // brackets, operators and blocks nested in the source
 constexpr int kMaxCallDepth = 100;                    // macro calls in progress at once
 // Expressions and blocks being evaluated at once: the parser bounds each tree
-// by kMaxNesting, this bounds their sum through macro calls (one level takes
-// a few hundred bytes of stack).
-constexpr int kMaxRenderDepth = 1000;
+// by kMaxNesting, this bounds their sum through macro calls. One level takes a
+// few hundred bytes of stack in a release build and several kilobytes under
+// AddressSanitizer, whose build must stay inside the 8 MiB main stack too.
+constexpr int kMaxRenderDepth = 400;
 constexpr int kMaxValueDepth = 100;                   // lists and dicts nested in a value
 constexpr int64_t kMaxSteps = 1'000'000;              // statements, loop iterations and items visited
 constexpr size_t kMaxStringBytes = size_t{64} << 20;  // any one string, the output included

@@ -111,8 +111,13 @@ KlBaseReader::KlBaseReader(const std::filesystem::path& path) : file_(path) {
   ChunkPlan plan{header_.n_ctx, header_.chunks};
   auto n_tokens = static_cast<size_t>(header_.chunks * header_.n_ctx);
   rows_ = header_.chunks * plan.scored_per_chunk();
-  size_t expected = header_bytes + n_tokens * sizeof(int32_t) +
-                    static_cast<size_t>(rows_) * CompressedLogprobs::bytes(header_.vocab);
+  // Dimensions under 2^24 still multiply past 2^64: a wrapped product could
+  // match a tiny file and send the copies below far past its end.
+  size_t expected = 0;
+  if (__builtin_mul_overflow(static_cast<size_t>(rows_), CompressedLogprobs::bytes(header_.vocab), &expected) ||
+      __builtin_add_overflow(expected, header_bytes + n_tokens * sizeof(int32_t), &expected))
+    fail("n_ctx " + std::to_string(header_.n_ctx) + ", " + std::to_string(header_.chunks) + " chunks and vocabulary " +
+         std::to_string(header_.vocab) + " imply more bytes than a file holds");
   if (size != expected)
     fail("size " + std::to_string(size) + " bytes, the header implies " + std::to_string(expected));
   header_.tokens.resize(n_tokens);

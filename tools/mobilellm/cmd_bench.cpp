@@ -4,8 +4,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <span>
 #include <sstream>
@@ -131,12 +133,32 @@ void fill_synthetic(model::KvCache& cache, const model::ModelConfig& c, int64_t 
   cache.advance(depth);
 }
 
+// Mean and sample standard deviation over repetitions, as llama-bench reports them.
+struct Stat {
+  double mean = 0, stdev = 0;
+};
+
+Stat summarize(const std::vector<double>& samples) {
+  Stat s;
+  if (samples.empty()) return s;
+  for (double x : samples) s.mean += x;
+  s.mean /= static_cast<double>(samples.size());
+  if (samples.size() > 1) {
+    double sq = 0;
+    for (double x : samples) sq += (x - s.mean) * (x - s.mean);
+    s.stdev = std::sqrt(sq / static_cast<double>(samples.size() - 1));
+  }
+  return s;
+}
+
 struct Row {
   std::string label;
   int64_t depth = 0;
   bool synthetic = false;
   double prefill_tok_s = 0, prefill_s = 0;  // 0: no prefill measured
-  double decode_tok_s = 0;
+  double prefill_stdev = 0;
+  double decode_tok_s = 0, decode_stdev = 0;
+  std::vector<double> prefill_samples{}, decode_samples{};  // tok/s of each repetition
   double kv_bytes = 0;
   double roofline_tok_s = 0;
 };
@@ -166,8 +188,8 @@ void add_bench_command(CLI::App& app) {
     std::string model, prompt = "512,2048,8192", synthetic;
     int64_t gen = 128;
     int64_t batch = model::Forward::kDefaultBatch;
-    int threads = 0;
-    bool all_global = false, json = false;
+    int threads = 0, reps = 1;
+    bool all_global = false, json = false, warmup = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prefill and decode speed, KV-cache size, RSS and load time");
@@ -180,6 +202,10 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--synthetic-depth", opts->synthetic,
                   "Context depths to reach by writing random keys/values into the cache (no prefill; flagged)");
+  cmd->add_option("-r,--reps", opts->reps, "Repetitions of each measurement, each from a fresh cache (mean, ± stdev)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--warmup", opts->warmup, "Run each measurement once unmeasured first (as llama-bench does)");
   cmd->add_flag("--all-global", opts->all_global, "Run every layer as a global (full-attention) layer");
   cmd->add_flag("--json", opts->json, "Print one JSON object instead of the table");
   cmd->callback([opts] {
@@ -204,45 +230,63 @@ void add_bench_command(CLI::App& app) {
     model::Forward forward(*model, pool, opts->batch);
     std::vector<float> logits(static_cast<size_t>(c.vocab_size));
 
-    auto decode = [&](model::KvCache& cache, Row& row) {
-      const std::vector<int32_t> ids = random_tokens(opts->gen, c.vocab_size, 7);
-      Timer t;
-      for (int32_t id : ids) forward.run(cache, std::span<const int32_t>(&id, 1), model::LogitsFor::kLast, logits.data());
-      row.decode_tok_s = static_cast<double>(ids.size()) / t.seconds();
+    // Each measurement runs --reps times (after one unmeasured run with
+    // --warmup) from a fresh cache: `setup` fills it (prefill or synthetic
+    // KV) and returns the seconds to count as prefill (0: none), then decode.
+    const std::vector<int32_t> decode_ids = random_tokens(opts->gen, c.vocab_size, 7);
+    auto measure = [&](Row& row, const std::function<double(model::KvCache&)>& setup) {
+      std::vector<double> prefill_s;
+      for (int rep = opts->warmup ? -1 : 0; rep < opts->reps; ++rep) {
+        model::KvCache cache(c, context);
+        const double seconds = setup(cache);
+        Timer t;
+        for (int32_t id : decode_ids)
+          forward.run(cache, std::span<const int32_t>(&id, 1), model::LogitsFor::kLast, logits.data());
+        const double decode_s = t.seconds();
+        if (rep < 0) continue;
+        if (seconds > 0) {
+          prefill_s.push_back(seconds);
+          row.prefill_samples.push_back(static_cast<double>(row.depth) / seconds);
+        }
+        row.decode_samples.push_back(static_cast<double>(decode_ids.size()) / decode_s);
+        row.kv_bytes = static_cast<double>(cache.bytes());
+      }
+      const Stat prefill = summarize(row.prefill_samples), decode = summarize(row.decode_samples);
+      row.prefill_tok_s = prefill.mean;
+      row.prefill_stdev = prefill.stdev;
+      row.prefill_s = summarize(prefill_s).mean;
+      row.decode_tok_s = decode.mean;
+      row.decode_stdev = decode.stdev;
       row.roofline_tok_s = bandwidth * 1e9 / (weights + kv_bytes_per_token(c, row.depth + opts->gen / 2));
     };
     std::vector<Row> rows;
     {
-      model::KvCache cache(c, context);
       Row row{"no context", 0};
-      decode(cache, row);
-      row.kv_bytes = static_cast<double>(cache.bytes());
+      measure(row, [](model::KvCache&) { return 0.0; });
       rows.push_back(row);
     }
     for (int64_t p : prompts) {
       if (p + opts->gen > c.max_position_embeddings)
         throw Error("--prompt " + std::to_string(p) + " + --gen exceeds the model's context of " +
                     std::to_string(c.max_position_embeddings));
-      model::KvCache cache(c, context);
       Row row{std::to_string(p), p};
       const std::vector<int32_t> ids = random_tokens(p, c.vocab_size, static_cast<uint32_t>(p));
-      Timer t;
-      forward.run(cache, ids, model::LogitsFor::kLast, logits.data());
-      row.prefill_s = t.seconds();
-      row.prefill_tok_s = static_cast<double>(p) / row.prefill_s;
-      row.kv_bytes = static_cast<double>(cache.bytes());
-      decode(cache, row);
+      measure(row, [&](model::KvCache& cache) {
+        Timer t;
+        forward.run(cache, ids, model::LogitsFor::kLast, logits.data());
+        return t.seconds();
+      });
       rows.push_back(row);
     }
     for (int64_t d : synthetic) {
       if (d + opts->gen > c.max_position_embeddings)
         throw Error("--synthetic-depth " + std::to_string(d) + " + --gen exceeds the model's context of " +
                     std::to_string(c.max_position_embeddings));
-      model::KvCache cache(c, context);
       Row row{std::to_string(d) + " (synthetic KV)", d, true};
-      fill_synthetic(cache, c, d);
-      row.kv_bytes = static_cast<double>(cache.bytes());
-      decode(cache, row);
+      measure(row, [&](model::KvCache& cache) {
+        fill_synthetic(cache, c, d);
+        return 0.0;
+      });
       rows.push_back(row);
     }
 
@@ -255,6 +299,8 @@ void add_bench_command(CLI::App& app) {
                   {"batch", opts->batch},
                   {"kernels", kernels::isa_name(quant::quant_kernels().isa)},
                   {"all_global", opts->all_global},
+                  {"reps", opts->reps},
+                  {"warmup", opts->warmup},
                   {"load_seconds", load_s},
                   {"bandwidth_gb_s", bandwidth},
                   {"weight_bytes_per_token", weights},
@@ -264,8 +310,12 @@ void add_bench_command(CLI::App& app) {
         out["rows"].push_back({{"depth", r.depth},
                                {"synthetic_kv", r.synthetic},
                                {"prefill_tokens_per_s", r.prefill_tok_s},
+                               {"prefill_tokens_per_s_stdev", r.prefill_stdev},
+                               {"prefill_tokens_per_s_samples", r.prefill_samples},
                                {"prefill_seconds", r.prefill_s},
                                {"decode_tokens_per_s", r.decode_tok_s},
+                               {"decode_tokens_per_s_stdev", r.decode_stdev},
+                               {"decode_tokens_per_s_samples", r.decode_samples},
                                {"roofline_tokens_per_s", r.roofline_tok_s},
                                {"kv_cache_bytes", r.kv_bytes}});
       std::printf("%s\n", out.dump(2).c_str());
@@ -278,8 +328,12 @@ void add_bench_command(CLI::App& app) {
     std::printf("load       %.3f s\n", load_s);
     std::printf("bandwidth  %.2f GB/s (reading the weights a decode step reads, in place, best of 5)\n", bandwidth);
     std::printf("weights    %.1f MB read per decoded token\n", weights / 1e6);
-    std::printf("\n%-24s %12s %11s %12s %14s %10s %12s\n", "context", "prefill tok/s", "prefill s", "decode tok/s",
-                "roofline tok/s", "% roofline", "KV cache MiB");
+    const bool spread = opts->reps > 1;
+    if (spread || opts->warmup)
+      std::printf("reps       %d per measurement, each from a fresh cache%s; tok/s are means\n", opts->reps,
+                  opts->warmup ? ", after one unmeasured warm-up run" : "");
+    std::printf("\n%-24s %12s %11s %12s %14s %10s %12s%s\n", "context", "prefill tok/s", "prefill s", "decode tok/s",
+                "roofline tok/s", "% roofline", "KV cache MiB", spread ? "  prefill stdev  decode stdev" : "");
     for (const Row& r : rows) {
       char prefill[32] = "-", prefill_s[32] = "-", pct[32] = "-";
       if (r.prefill_s > 0) {
@@ -287,8 +341,14 @@ void add_bench_command(CLI::App& app) {
         std::snprintf(prefill_s, sizeof prefill_s, "%.2f", r.prefill_s);
       }
       if (r.roofline_tok_s > 0) std::snprintf(pct, sizeof pct, "%.0f %%", 100.0 * r.decode_tok_s / r.roofline_tok_s);
-      std::printf("%-24s %12s %11s %12.2f %14.2f %10s %12.2f\n", r.label.c_str(), prefill, prefill_s, r.decode_tok_s,
+      std::printf("%-24s %12s %11s %12.2f %14.2f %10s %12.2f", r.label.c_str(), prefill, prefill_s, r.decode_tok_s,
                   r.roofline_tok_s, pct, r.kv_bytes / 1048576.0);
+      if (spread) {
+        if (r.prefill_s > 0) std::printf("  %13.1f", r.prefill_stdev);
+        else std::printf("  %13s", "-");
+        std::printf("  %12.2f", r.decode_stdev);
+      }
+      std::printf("\n");
     }
     std::printf("\npeak RSS   %.0f MB\n", rss);
     if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.synthetic; }))

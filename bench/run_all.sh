@@ -3,9 +3,11 @@
 # each printed with its command. Run it on a quiet machine:
 #   bench/run_all.sh [OUT_DIR]        (default: bench-results/)
 # Needs: scripts/quickstart.sh (build/, .venv, models/random-pro) and
-# bench/llamacpp/setup.sh (llama-cpp-python + gguf in .venv). Writes the
-# converted model and the GGUF files into OUT_DIR once and reuses them.
-# Takes about 45 minutes on the 2-core development machine.
+# bench/llamacpp/setup.sh (llama-cpp-python + gguf in .venv), and for the
+# SmolLM2 rows scripts/fetch_model.sh and bench/llamacpp/build_llama_bench.sh
+# (LLAMA_BENCH and SMOLLM2_GGUF override where they are). Writes the converted
+# models and the GGUF files into OUT_DIR once and reuses them.
+# Takes about 50 minutes on the 2-core development machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -15,6 +17,11 @@ bin=build/bin/mobilellm
 py=.venv/bin/python
 ckpt=models/random-pro
 threads=2
+llama_bench=${LLAMA_BENCH:-$HOME/.cache/mobilellm/llama-cpp-0.3.16/build/bin/llama-bench}
+smollm2=${SMOLLM2_GGUF:-$HOME/.cache/mobilellm/models/SmolLM2-135M-Instruct.Q4_1.gguf}
+for need in "$bin" "$py" "$llama_bench" "$smollm2"; do
+  [ -e "$need" ] || { echo "missing $need (see the setup this script's header names)" >&2; exit 1; }
+done
 
 step() {  # step NAME COMMAND...: runs and logs one measurement
   local name=$1
@@ -46,6 +53,8 @@ step q4_long_all_global "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt 
 step q4_kv_sizes "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt "" --synthetic-depth 2048,4096,8192 --gen 16
 step q4_131k /usr/bin/time -f "max RSS %M KB" \
   "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt "" --synthetic-depth 131056 --gen 16
+step smollm2_vs_llama_bench "$py" bench/llamacpp/compare_llama_bench.py --gguf "$smollm2" \
+  --llama-bench "$llama_bench" --threads "$threads" --reps 5 --work "$out"
 step tokenizer "$py" bench/tokenizer/compare_tiktoken.py --bench build/bin/tokenizer_bench
 step server_load env MOBILELLM_LOAD_REPORT="$out/server_load.json" "$py" -m pytest -q -s tests/server/test_load.py \
   --mobilellm "$bin" --model "$out/tiny"

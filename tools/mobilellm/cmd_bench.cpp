@@ -239,6 +239,8 @@ void add_bench_command(CLI::App& app) {
       for (int rep = opts->warmup ? -1 : 0; rep < opts->reps; ++rep) {
         model::KvCache cache(c, context);
         const double seconds = setup(cache);
+        // The cache a context of `depth` holds; the no-context row: what its decode wrote.
+        const double kv_bytes = static_cast<double>(cache.bytes());
         Timer t;
         for (int32_t id : decode_ids)
           forward.run(cache, std::span<const int32_t>(&id, 1), model::LogitsFor::kLast, logits.data());
@@ -249,7 +251,7 @@ void add_bench_command(CLI::App& app) {
           row.prefill_samples.push_back(static_cast<double>(row.depth) / seconds);
         }
         row.decode_samples.push_back(static_cast<double>(decode_ids.size()) / decode_s);
-        row.kv_bytes = static_cast<double>(cache.bytes());
+        row.kv_bytes = row.depth > 0 ? kv_bytes : static_cast<double>(cache.bytes());
       }
       const Stat prefill = summarize(row.prefill_samples), decode = summarize(row.decode_samples);
       row.prefill_tok_s = prefill.mean;

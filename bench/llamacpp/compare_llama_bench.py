@@ -20,7 +20,7 @@ context" row is tg128 and its prefill of the 512 row is pp512 (the decode after 
 not used). Ours runs on (a) the GGUF itself, (b) its `convert --scheme q4_1` file (the Q4_1 blocks
 kept bit for bit), (c) its `convert --scheme q4g32` file; each is compared with llama.cpp on the
 GGUF. The engines run one after the other, never at once. llama.cpp's threads wait as its default
-build makes them (OMP_WAIT_POLICY and GOMP_SPINCOUNT are removed from its environment).
+build makes them (WAIT_SETTINGS below are removed from its environment).
 """
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# How OpenMP threads wait (GNU libgomp and LLVM libomp): left at the build's defaults for llama.cpp.
+WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 
 
 def cpu_description() -> str:
@@ -63,7 +65,7 @@ def llama_bench(binary: str, gguf: str, threads: int, prompt: int, gen: int, rep
     cmd = [binary, "-m", gguf, "-t", str(threads), "-p", str(prompt), "-n", str(gen), "-r", str(reps), "-o", "json",
            "-v"]
     print("$", show(cmd), flush=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env = {k: v for k, v in os.environ.items() if k not in WAIT_SETTINGS}
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit(f"llama-bench failed ({r.returncode}):\n{r.stderr[-3000:]}")

@@ -37,11 +37,28 @@ CASES = [
              "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
         {"role": "tool", "name": "get_weather", "tool_call_id": "abc123def", "content": "sunny, 21 C"}],
         "tools": TOOLS, "add_generation_prompt": True}),
+    # OpenAI's wire form: no content, arguments as a JSON string.
+    ("tool_call_string_arguments", {"messages": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "abc123def", "type": "function",
+             "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+        {"role": "tool", "name": "get_weather", "tool_call_id": "abc123def", "content": "sunny, 21 C"}],
+        "tools": TOOLS, "add_generation_prompt": True}),
+    # HTML-like text, quotes, non-ASCII and a reasoning block in an earlier answer.
+    ("markup_and_reasoning", {"messages": [
+        {"role": "user", "content": "<b>\"Hi\" & 'bye'</b> café 🙂"},
+        {"role": "assistant", "content": "<think>\nThe user greets.\n</think>\n\nHello <there> & \"welcome\"!"},
+        {"role": "user", "content": "  Tabs\tand\nnewlines  "}], "add_generation_prompt": True}),
 ]
 
 # Every template sees the same tokens and a fixed date (templates that print
 # today's date otherwise differ between the two renderings around midnight).
 COMMON = {"bos_token": "<s>", "eos_token": "</s>", "date_string": "26 Jul 2024"}
+# Variables a template needs besides transformers' (firefunction-v2 reads its
+# tools as a JSON string in `functions`, and the date in `datetime`).
+EXTRA = {"fireworks-ai-llama-3-firefunction-v2.jinja": {
+    "functions": json.dumps([t["function"] for t in TOOLS], indent=2), "datetime": "2024-07-26"}}
 
 
 def main():
@@ -54,7 +71,7 @@ def main():
         source = path.read_text(encoding="utf-8")
         compiled = _compile_jinja_template(source)
         for name, context in CASES:
-            context = {**COMMON, **context}
+            context = {**COMMON, **EXTRA.get(path.name, {}), **context}
             case = {"template": path.name, "source": source, "case": name, "context": context}
             try:
                 case["expected"] = compiled.render(**context)

@@ -313,8 +313,19 @@ bool apply_test(const std::string& name, const Value& v, const Args& a, int line
   if (name == "gt" || name == "greaterthan" || name == ">") return less(x, v);
   if (name == "ge" || name == ">=") return !less(v, x);
   if (name == "in") {
-    if (x.is_string()) return v.is_string() && x.as_string().find(v.as_string()) != std::string::npos;
+    if (x.is_string()) {
+      if (!v.is_string()) fail_at(line, "'in <string>' requires string as left operand, not " + v.type_name());
+      return x.as_string().find(v.as_string()) != std::string::npos;
+    }
     if (x.is_dict()) return v.is_string() && x.find(v.as_string());
+    if (x.is_iterator() && !x.as_iterator().view) {  // Python stops, and leaves the generator, at the match
+      Iterator& it = x.as_iterator();
+      while (it.next < it.items.size()) {
+        charge_steps(1);
+        if (it.items[it.next++] == v) return true;
+      }
+      return false;
+    }
     for (const Value& e : x.iterate())
       if (e == v) return true;
     return false;
@@ -382,7 +393,11 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
   }
   if (name == "first" || name == "last") {
     // jinja2's last is next(reversed(seq)): an iterator that is not a view cannot be reversed.
-    if (name == "last" && v.is_iterator() && !v.as_iterator().view) fail_at(line, "'" + v.type_name() + "' object is not reversible");
+    if (v.is_iterator() && !v.as_iterator().view) {
+      if (name == "last") fail_at(line, "'" + v.type_name() + "' object is not reversible");
+      Iterator& it = v.as_iterator();  // first is next(): it takes one item
+      return it.next < it.items.size() ? it.items[it.next++] : Value::undefined(name);
+    }
     List items = v.iterate();
     if (items.empty()) return Value::undefined(name);
     return name == "first" ? items.front() : items.back();
@@ -472,7 +487,7 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     const Value& by = arg(a, "by", 1);
     size_t pos = 0;
     if (by.is_string() && by.as_string() == "value") pos = 1;
-    else if (!by.is_undefined() && !(by.is_string() && by.as_string() == "key")) fail_at(line, "You can only sort by either 'key' or 'value'");
+    else if (!by.is_undefined() && !(by.is_string() && by.as_string() == "key")) fail_at(line, "You can only sort by either \"key\" or \"value\"");
     require_defined(v, line);
     if (!v.is_dict()) fail_at(line, "'dictsort' needs a mapping, got " + v.type_name());
     List items = dict_items(v.as_dict());

@@ -370,10 +370,10 @@ List Value::iterate() const {
   }
   if (is_iterator()) {
     Iterator& it = as_iterator();
-    if (it.consumed) return {};
-    it.consumed = !it.view;
-    charge_steps(static_cast<int64_t>(it.items.size()));
-    return it.items;
+    List rest(it.items.begin() + static_cast<std::ptrdiff_t>(it.next), it.items.end());
+    if (!it.view) it.next = it.items.size();
+    charge_steps(static_cast<int64_t>(rest.size()));
+    return rest;
   }
   if (is_string()) {
     List chars;

@@ -44,12 +44,12 @@ struct Namespace {
 // (map, select, reject, unique, the items filter), a reversed() iterator or a
 // dict view (keys(), values(), items()). A template can loop over one, but
 // tojson refuses it and it prints as Python prints it; a generator or
-// iterator has no len(), is always true and is used up by its first loop.
+// iterator has no len(), is always true and is used up as it is visited.
 struct Iterator {
   List items;
   std::string type;   // Python's name: "generator", "list_reverseiterator", "dict_items" ...
   bool view = false;  // a dict view: sized, reusable, printed with its items
-  bool consumed = false;
+  size_t next = 0;    // items before it were visited (always 0 for a view)
 };
 
 class Value {

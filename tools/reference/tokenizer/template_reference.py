@@ -117,6 +117,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--features-out")
     args = ap.parse_args()
+    for out_path in (args.out, args.features_out):
+        if out_path:
+            pathlib.Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     if args.features_out:
         features = []
         for name, source, context in FEATURES:
@@ -140,7 +143,6 @@ def main():
             except Exception as e:  # the template refuses this conversation
                 case["error"] = f"{type(e).__name__}: {e}"
             out.append(case)
-    pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=1)
     print(f"{len(out)} renderings of {len(out) // len(CASES)} templates")

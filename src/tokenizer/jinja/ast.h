@@ -40,16 +40,17 @@ struct Expr {
 };
 
 struct Stmt {
-  enum class Kind { kText, kOutput, kIf, kFor, kSet, kSetBlock, kMacro, kBreak, kContinue, kBlock };
+  enum class Kind { kText, kOutput, kIf, kFor, kSet, kSetBlock, kMacro, kBreak, kContinue, kBlock, kFilter };
   Kind kind;
   int line = 0;
   std::string text;                     // kText
-  ExprPtr expr;                         // kOutput, kSet value, kFor iterable
+  ExprPtr expr;                         // kOutput, kSet value, kFor iterable; kFilter and kSetBlock
+                                        // filters (a chain whose innermost operand is null)
   std::vector<std::pair<ExprPtr, Body>> branches;  // kIf: (condition, body); else has a null condition
   std::vector<std::string> targets;     // kFor / kSet / kSetBlock names; kSet "ns.attr" uses attr
   std::string attr;                     // kSet on a namespace attribute
   ExprPtr filter;                       // kFor inline "if"
-  Body body, else_body;                 // kFor, kSetBlock, kMacro, kBlock
+  Body body, else_body;                 // kFor, kSetBlock, kMacro, kBlock, kFilter
   std::string name;                     // kMacro
   std::vector<std::pair<std::string, ExprPtr>> params;  // kMacro (default may be null)
 

@@ -133,7 +133,7 @@ std::string title(const std::string& s) {
 
 Value bound(Function f) { return Value(std::move(f)); }
 
-Value string_method(const std::string& s, const std::string& name, int line) {
+Value string_method(const std::string& s, bool markup, const std::string& name, int line) {
   if (name == "startswith" || name == "endswith") {
     bool start = name == "startswith";
     return bound([s, start, line](const Args& a) {
@@ -168,30 +168,33 @@ Value string_method(const std::string& s, const std::string& name, int line) {
       return Value(p == std::string::npos ? int64_t{-1} : static_cast<int64_t>(p));
     });
   if (name == "join")
-    return bound([s, line](const Args& a) {
+    return bound([s, markup, line](const Args& a) {
       std::string out;
       List items = arg(a, "iterable", 0).iterate();
       for (size_t i = 0; i < items.size(); ++i) {
         if (i) append_bounded(out, s);
-        append_bounded(out, want_string(items[i], line, "join"));
+        const std::string& item = want_string(items[i], line, "join");
+        append_bounded(out, markup && !items[i].is_markup() ? html_escape(item) : item);  // Markup.join escapes
       }
-      return Value(out);
+      return markup ? Value::markup(std::move(out)) : Value(std::move(out));
     });
   return Value::undefined(name);
 }
 
+List dict_items(const Dict& d) {
+  List out;
+  for (const auto& [k, v] : d) out.push_back(Value::tuple(List{Value(k), v}));
+  return out;
+}
+
+// Python's dict.items() / keys() / values(): views, not lists.
 Value dict_method(const Value& d, const std::string& name) {
-  if (name == "items")
-    return bound([d](const Args&) {
-      List out;
-      for (const auto& [k, v] : d.as_dict()) out.push_back(Value::tuple(List{Value(k), v}));
-      return Value(out);
-    });
+  if (name == "items") return bound([d](const Args&) { return Value::iterator(dict_items(d.as_dict()), "dict_items", true); });
   if (name == "keys" || name == "values")
     return bound([d, name](const Args&) {
       List out;
       for (const auto& [k, v] : d.as_dict()) out.push_back(name == "keys" ? Value(k) : v);
-      return Value(out);
+      return Value::iterator(std::move(out), "dict_" + name, true);
     });
   if (name == "get")
     return bound([d](const Args& a) {
@@ -209,11 +212,24 @@ Value attribute_of(const Value& item, const Value& attribute, int line) {
   return v;
 }
 
-std::string to_str_checked(const Value& v, int line) {
-  if (v.is_undefined()) return "";
-  (void)line;
-  return v.str();
+// jinja2's sort, dictsort and unique compare strings lowercased unless case_sensitive.
+Value sort_key(const Value& v, bool case_sensitive) {
+  return v.is_string() && !case_sensitive ? Value(case_map(v.as_string(), false)) : v;
 }
+
+// `items` in the order of `keys`, stably (Python's sorted(reverse=...) keeps equal items in order).
+List sorted_by(List items, const List& keys, bool reverse) {
+  std::vector<size_t> order(items.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return reverse ? less(keys[y], keys[x]) : less(keys[x], keys[y]); });
+  List out;
+  for (size_t i : order) out.push_back(std::move(items[i]));
+  return out;
+}
+
+// jinja2's soft_str, which its string filters (trim, upper, replace ...)
+// apply first: str(None) is "None", an undefined value "".
+std::string soft_str(const Value& v) { return v.str(); }
 
 }  // namespace
 
@@ -228,12 +244,13 @@ int64_t length(const Value& v, int line) {
   }
   if (v.is_list()) return static_cast<int64_t>(v.as_list().size());
   if (v.is_dict()) return static_cast<int64_t>(v.as_dict().size());
+  if (v.is_iterator() && v.as_iterator().view) return static_cast<int64_t>(v.as_iterator().items.size());
   fail_at(line, "object of type '" + v.type_name() + "' has no len()");
 }
 
 Value get_attr(const Value& obj, const std::string& name, int line) {
   if (obj.is_undefined()) fail_at(line, "'" + obj.undefined_name() + "' is undefined");
-  if (obj.is_string()) return string_method(obj.as_string(), name, line);
+  if (obj.is_string()) return string_method(obj.as_string(), obj.is_markup(), name, line);
   if (obj.is_dict()) {
     Value m = dict_method(obj, name);
     if (!m.is_undefined()) return m;
@@ -278,7 +295,7 @@ bool apply_test(const std::string& name, const Value& v, const Args& a, int line
   if (name == "true") return v.is_bool() && v.as_bool();
   if (name == "false") return v.is_bool() && !v.as_bool();
   if (name == "mapping") return v.is_dict();
-  if (name == "iterable") return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined();
+  if (name == "iterable") return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined() || v.is_iterator();
   if (name == "sequence") return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined();
   if (name == "callable") return v.is_function();
   if (name == "even" || name == "odd") {
@@ -296,8 +313,19 @@ bool apply_test(const std::string& name, const Value& v, const Args& a, int line
   if (name == "gt" || name == "greaterthan" || name == ">") return less(x, v);
   if (name == "ge" || name == ">=") return !less(v, x);
   if (name == "in") {
-    if (x.is_string()) return v.is_string() && x.as_string().find(v.as_string()) != std::string::npos;
+    if (x.is_string()) {
+      if (!v.is_string()) fail_at(line, "'in <string>' requires string as left operand, not " + v.type_name());
+      return x.as_string().find(v.as_string()) != std::string::npos;
+    }
     if (x.is_dict()) return v.is_string() && x.find(v.as_string());
+    if (x.is_iterator() && !x.as_iterator().view) {  // Python stops, and leaves the generator, at the match
+      Iterator& it = x.as_iterator();
+      while (it.next < it.items.size()) {
+        charge_steps(1);
+        if (it.items[it.next++] == v) return true;
+      }
+      return false;
+    }
     for (const Value& e : x.iterate())
       if (e == v) return true;
     return false;
@@ -308,23 +336,26 @@ bool apply_test(const std::string& name, const Value& v, const Args& a, int line
 }
 
 Value apply_filter(const std::string& name, const Value& v, const Args& a, int line) {
-  if (name == "safe") return v;
-  if (name == "trim") return Value(strip(want_string(v, line, "trim"), arg(a, "chars", 0), true, true));
+  if (name == "safe") return v.is_markup() ? v : Value::markup(soft_str(v));
+  if (name == "trim") return Value(strip(soft_str(v), arg(a, "chars", 0), true, true));
   if (name == "length" || name == "count") return Value(length(v, line));
-  if (name == "string") return Value(to_str_checked(v, line));
-  if (name == "upper" || name == "lower") return Value(case_map(want_string(v, line, name.c_str()), name == "upper"));
-  if (name == "capitalize") return Value(capitalize(want_string(v, line, "capitalize")));
-  if (name == "title") return Value(title(want_string(v, line, "title")));
+  if (name == "string") return v.is_string() ? v : Value(soft_str(v));
+  if (name == "upper" || name == "lower") return Value(case_map(soft_str(v), name == "upper"));
+  if (name == "capitalize") return Value(capitalize(soft_str(v)));
+  if (name == "title") return Value(title(soft_str(v)));
   if (name == "tojson") {
+    // transformers' tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False).
     JsonStyle st;
-    const Value& indent = arg(a, "indent", 0);
-    if (indent.is_int()) {
+    const Value& indent = arg(a, "indent", 1);
+    if (indent.is_int()) {  // json.dumps: ' ' * indent, so a negative indent is newlines only
       check_string_size(static_cast<uint64_t>(std::max<int64_t>(indent.as_int(), 0)));
-      st.indent = static_cast<int>(indent.as_int());
+      st.indent = static_cast<int>(std::max<int64_t>(indent.as_int(), 0));
+    } else if (indent.is_string()) {
+      st.indent_text = indent.as_string();
     }
-    if (const Value* e = a.get("ensure_ascii", 99)) st.ensure_ascii = e->truthy();
-    if (const Value* s = a.get("sort_keys", 99)) st.sort_keys = s->truthy();
-    if (const Value* sep = a.get("separators", 99); sep && sep->is_list() && sep->as_list().size() == 2) {
+    st.ensure_ascii = arg(a, "ensure_ascii", 0).truthy();
+    st.sort_keys = arg(a, "sort_keys", 3).truthy();
+    if (const Value* sep = a.get("separators", 2); sep && sep->is_list() && sep->as_list().size() == 2) {
       st.item_sep = want_string(sep->as_list()[0], line, "separators");
       st.key_sep = want_string(sep->as_list()[1], line, "separators");
     }
@@ -332,14 +363,14 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     return Value(python_json_dumps(v, st));
   }
   if (name == "items") {
-    if (v.is_undefined()) return Value(List{});
-    if (!v.is_dict()) fail_at(line, "'items' needs a mapping");
-    return dict_method(v, "items").as_function()(Args{});
+    if (v.is_undefined()) return Value::iterator({}, "generator");
+    if (!v.is_dict()) fail_at(line, "Can only get item pairs from a mapping.");
+    return Value::iterator(dict_items(v.as_dict()), "generator");
   }
   if (name == "replace") {
     const Value& c = arg(a, "count", 2);
-    return Value(replace_all(want_string(v, line, "replace"), want_string(arg(a, "old", 0), line, "replace"),
-                             want_string(arg(a, "new", 1), line, "replace"), c.is_int() ? c.as_int() : -1));
+    return Value(replace_all(soft_str(v), soft_str(arg(a, "old", 0)), soft_str(arg(a, "new", 1)),
+                             c.is_int() ? c.as_int() : -1));
   }
   if (name == "default" || name == "d") {
     bool boolean = arg(a, "boolean", 1).truthy();
@@ -361,6 +392,12 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     return Value(out);
   }
   if (name == "first" || name == "last") {
+    // jinja2's last is next(reversed(seq)): an iterator that is not a view cannot be reversed.
+    if (v.is_iterator() && !v.as_iterator().view) {
+      if (name == "last") fail_at(line, "'" + v.type_name() + "' object is not reversible");
+      Iterator& it = v.as_iterator();  // first is next(): it takes one item
+      return it.next < it.items.size() ? it.items[it.next++] : Value::undefined(name);
+    }
     List items = v.iterate();
     if (items.empty()) return Value::undefined(name);
     return name == "first" ? items.front() : items.back();
@@ -373,9 +410,12 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
       for (auto it = chars.rbegin(); it != chars.rend(); ++it) out += it->as_string();
       return Value(out);
     }
+    // reversed() where Python has it, else a list.
+    bool reversible = v.is_list() || v.is_dict() || (v.is_iterator() && v.as_iterator().view);
     List items = v.iterate();
     std::reverse(items.begin(), items.end());
-    return Value(items);
+    if (!reversible) return Value(items);
+    return Value::iterator(std::move(items), v.is_list() ? "list_reverseiterator" : v.is_dict() ? "dict_reversekeyiterator" : "dict_reverseiterator");
   }
   if (name == "int") {
     if (v.is_int()) return v;
@@ -420,41 +460,72 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     return Value(x / scale);
   }
   if (name == "unique") {
-    List out;
-    for (const Value& e : v.iterate())
-      if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
-    return Value(out);
+    // unique(value, case_sensitive=False, attribute=None), a generator.
+    bool case_sensitive = arg(a, "case_sensitive", 0).truthy();
+    const Value& attribute = arg(a, "attribute", 1);
+    List out, seen;
+    for (const Value& e : v.iterate()) {
+      Value key = sort_key(attribute.is_undefined() ? e : attribute_of(e, attribute, line), case_sensitive);
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(std::move(key));
+      out.push_back(e);
+    }
+    return Value::iterator(std::move(out), "generator");
   }
-  if (name == "sort" || name == "dictsort") {
-    bool reverse = arg(a, "reverse", name == "sort" ? 0 : 1).truthy();
+  if (name == "sort") {
+    // sort(value, reverse=False, case_sensitive=False, attribute=None); stable, as sorted().
+    bool reverse = arg(a, "reverse", 0).truthy(), case_sensitive = arg(a, "case_sensitive", 1).truthy();
     const Value& attribute = arg(a, "attribute", 2);
-    List items = name == "dictsort" ? apply_filter("items", v, Args{}, line).as_list() : v.iterate();
-    auto key = [&](const Value& e) { return name == "dictsort" ? e.as_list()[0] : attribute.is_undefined() ? e : attribute_of(e, attribute, line); };
-    std::stable_sort(items.begin(), items.end(), [&](const Value& x, const Value& y) { return reverse ? less(key(y), key(x)) : less(key(x), key(y)); });
-    return Value(items);
+    List items = v.iterate();
+    List keys;
+    for (const Value& e : items) keys.push_back(sort_key(attribute.is_undefined() ? e : attribute_of(e, attribute, line), case_sensitive));
+    return Value(sorted_by(std::move(items), keys, reverse));
+  }
+  if (name == "dictsort") {
+    // dictsort(value, case_sensitive=False, by='key', reverse=False).
+    bool case_sensitive = arg(a, "case_sensitive", 0).truthy(), reverse = arg(a, "reverse", 2).truthy();
+    const Value& by = arg(a, "by", 1);
+    size_t pos = 0;
+    if (by.is_string() && by.as_string() == "value") pos = 1;
+    else if (!by.is_undefined() && !(by.is_string() && by.as_string() == "key")) fail_at(line, "You can only sort by either \"key\" or \"value\"");
+    require_defined(v, line);
+    if (!v.is_dict()) fail_at(line, "'dictsort' needs a mapping, got " + v.type_name());
+    List items = dict_items(v.as_dict());
+    List keys;
+    for (const Value& e : items) keys.push_back(sort_key(e.as_list()[pos], case_sensitive));
+    return Value(sorted_by(std::move(items), keys, reverse));
   }
   if (name == "map") {
+    // map(attribute=..., default=...) or map(filter, *args, **kwargs), a generator;
+    // a false value (None, an empty list) maps to nothing.
     List out;
-    const Value* attribute = a.get("attribute", 99);
-    for (const Value& e : v.iterate()) {
-      if (attribute) {
-        Value r = attribute_of(e, *attribute, line);
-        const Value* d = a.get("default", 99);
-        out.push_back(r.is_undefined() && d ? *d : r);
-      } else {
-        Args rest;
-        rest.positional.assign(a.positional.begin() + (a.positional.empty() ? 0 : 1), a.positional.end());
-        out.push_back(apply_filter(want_string(arg(a, "", 0), line, "map"), e, rest, line));
+    if (v.truthy()) {
+      const Value* attribute = a.positional.empty() ? a.get("attribute", 99) : nullptr;
+      Args rest;
+      if (!attribute) {
+        if (a.positional.empty()) fail_at(line, "map requires a filter argument");
+        rest.positional.assign(a.positional.begin() + 1, a.positional.end());
+        rest.keyword = a.keyword;
+      }
+      for (const Value& e : v.iterate()) {
+        if (attribute) {
+          Value r = attribute_of(e, *attribute, line);
+          const Value* d = a.get("default", 99);
+          out.push_back(r.is_undefined() && d ? *d : r);
+        } else {
+          out.push_back(apply_filter(want_string(a.positional[0], line, "map"), e, rest, line));
+        }
       }
     }
-    return Value(out);
+    return Value::iterator(std::move(out), "generator");
   }
   if (name == "select" || name == "reject" || name == "selectattr" || name == "rejectattr") {
     bool by_attr = name.ends_with("attr");
     bool keep = name.starts_with("select");
     size_t first = by_attr ? 1 : 0;
     List out;
-    for (const Value& e : v.iterate()) {
+    if (by_attr && a.positional.empty()) fail_at(line, "Missing parameter for attribute name");
+    for (const Value& e : v.truthy() ? v.iterate() : List{}) {
       Value subject = by_attr ? attribute_of(e, arg(a, "", 0), line) : e;
       bool ok;
       if (a.positional.size() <= first) {
@@ -466,7 +537,7 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
       }
       if (ok == keep) out.push_back(e);
     }
-    return Value(out);
+    return Value::iterator(std::move(out), "generator");
   }
   if (name == "indent") {
     const Value& w = arg(a, "width", 0);
@@ -508,21 +579,8 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     auto cmp = [](const Value& x, const Value& y) { return less(x, y); };
     return name == "min" ? *std::min_element(items.begin(), items.end(), cmp) : *std::max_element(items.begin(), items.end(), cmp);
   }
-  if (name == "wordcount") return Value(static_cast<int64_t>(split(want_string(v, line, "wordcount"), Value(None{}), -1).size()));
-  if (name == "e" || name == "escape") {
-    std::string out;
-    for (char c : to_str_checked(v, line)) {
-      switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&#34;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-      }
-    }
-    return Value(out);
-  }
+  if (name == "wordcount") return Value(static_cast<int64_t>(split(soft_str(v), Value(None{}), -1).size()));
+  if (name == "e" || name == "escape") return v.is_markup() ? v : Value::markup(html_escape(soft_str(v)));
   fail_at(line, "unknown filter '" + name + "'");
 }
 

@@ -45,11 +45,15 @@ size_t lstrip_pos(std::string_view s, size_t pos) {
   return pos;
 }
 
-// End of a tag body: the position of `close` outside string literals.
+// End of a tag body: the position of `close` outside string literals. A
+// comment has no literals: jinja2 ends it at the first "#}", quotes or not.
 size_t find_close(std::string_view s, size_t pos, std::string_view close, int line) {
   char quote = 0;
+  bool comment = close == "#}";
   for (size_t i = pos; i < s.size(); ++i) {
-    if (quote) {
+    if (comment) {
+      if (s.substr(i, close.size()) == close) return i;
+    } else if (quote) {
       if (s[i] == '\\') ++i;
       else if (s[i] == quote) quote = 0;
     } else if (s[i] == '\'' || s[i] == '"') {

@@ -122,6 +122,15 @@ class ExprParser {
     return seal(std::move(list));
   }
 
+  // The filters of {% filter f | g(x) %}: a chain of kFilter nodes whose
+  // innermost operand is null, standing for the block's rendered text.
+  ExprPtr filter_chain() {
+    ExprPtr e;
+    do e = filter(std::move(e), peek().line);
+    while (accept_op("|"));
+    return e;
+  }
+
   ExprPtr expression() {
     ExprPtr e = or_expr();
     while (is_name("if")) {
@@ -247,6 +256,16 @@ class ExprParser {
     return filters(postfix(primary()));
   }
 
+  // One filter applied to `e`, after its "|".
+  ExprPtr filter(ExprPtr e, int line) {
+    auto n = make(K::kFilter, line);
+    n->name = expect_name();
+    while (accept_op(".")) n->name += "." + expect_name();
+    if (accept_op("(")) call_args(n->args);
+    n->a = std::move(e);
+    return seal(std::move(n));
+  }
+
   void call_args(CallArgs& args) {
     // After "(": positional and keyword arguments up to ")".
     while (!accept_op(")")) {
@@ -315,12 +334,7 @@ class ExprParser {
     for (;;) {
       int line = peek().line;
       if (accept_op("|")) {
-        auto n = make(K::kFilter, line);
-        n->name = expect_name();
-        while (accept_op(".")) n->name += "." + expect_name();
-        if (accept_op("(")) call_args(n->args);
-        n->a = std::move(e);
-        e = seal(std::move(n));
+        e = filter(std::move(e), line);
       } else if (is_name("is")) {
         ++i_;
         auto n = make(K::kTest, line);
@@ -521,9 +535,11 @@ class TemplateParser {
       }
       std::vector<std::string> names{first};
       while (p.accept_op(",")) names.push_back(p.expect_name());
-      if (p.at_end()) {
+      if (p.at_end() || p.is_op("|")) {
         auto st = std::make_unique<Stmt>(SK::kSetBlock, line);
         st->targets = names;
+        if (p.accept_op("|")) st->expr = p.filter_chain();  // {% set x | trim %}
+        p.expect_end();
         st->body = parse_body({"endset"});
         ++pos_;
         return st;
@@ -557,6 +573,14 @@ class TemplateParser {
     if (kw == "break" || kw == "continue") {
       p.expect_end();
       return std::make_unique<Stmt>(kw == "break" ? SK::kBreak : SK::kContinue, line);
+    }
+    if (kw == "filter") {
+      auto st = std::make_unique<Stmt>(SK::kFilter, line);
+      st->expr = p.filter_chain();
+      p.expect_end();
+      st->body = parse_body({"endfilter"});
+      ++pos_;
+      return st;
     }
     if (kw == "generation") {  // transformers' assistant-mask marker: renders its body
       p.expect_end();

@@ -104,13 +104,20 @@ class Interpreter {
       case SK::kSetBlock: {
         std::string captured;
         render(st.body, captured);
-        assign_targets(st.targets, Value(captured), st.line);
+        Value v(std::move(captured));
+        assign_targets(st.targets, st.expr ? filter_chain(*st.expr, std::move(v)) : v, st.line);
         return Flow::kNormal;
       }
       case SK::kMacro: assign(st.name, make_macro(st)); return Flow::kNormal;
       case SK::kBreak: return Flow::kBreak;
       case SK::kContinue: return Flow::kContinue;
       case SK::kBlock: return render(st.body, out);
+      case SK::kFilter: {
+        std::string captured;
+        Flow f = render(st.body, captured);
+        append_bounded(out, filter_chain(*st.expr, Value(std::move(captured))).str());
+        return f;
+      }
     }
     return Flow::kNormal;
   }
@@ -148,6 +155,13 @@ class Interpreter {
       if (f == Flow::kBreak) break;
     }
     return Flow::kNormal;
+  }
+
+  // The filters of a {% filter %} block applied to its text, innermost first.
+  Value filter_chain(const Expr& e, Value text) {
+    Frame frame(frames_, e.line);
+    Value v = e.a ? filter_chain(*e.a, std::move(text)) : std::move(text);
+    return apply_filter(e.name, v, eval_args(e.args), e.line);
   }
 
   Value make_macro(const Stmt& st) {
@@ -190,9 +204,11 @@ class Interpreter {
     }
     if (op == "+") {
       if (x.is_string() && y.is_string()) {
-        std::string s = x.as_string();
-        append_bounded(s, y.as_string());
-        return Value(std::move(s));
+        // Markup + str escapes the str, whichever side it is on.
+        bool markup = x.is_markup() || y.is_markup();
+        std::string s = markup && !x.is_markup() ? html_escape(x.as_string()) : x.as_string();
+        append_bounded(s, markup && !y.is_markup() ? html_escape(y.as_string()) : y.as_string());
+        return markup ? Value::markup(std::move(s)) : Value(std::move(s));
       }
       if (x.is_list() && y.is_list()) {
         check_list_size(x.as_list().size() + y.as_list().size());
@@ -211,7 +227,7 @@ class Interpreter {
       if (x.is_string()) {
         std::string s;
         for (int64_t i = 0; i < count.as_int(); ++i) s += seq.as_string();
-        return Value(s);
+        return x.is_markup() ? Value::markup(std::move(s)) : Value(std::move(s));
       }
       List l;
       for (int64_t i = 0; i < count.as_int(); ++i) l.insert(l.end(), seq.as_list().begin(), seq.as_list().end());

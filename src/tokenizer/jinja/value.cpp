@@ -49,6 +49,13 @@ Value::Value(Dict d) {
   data_ = std::make_shared<Dict>(std::move(d));
 }
 
+Value Value::iterator(List items, std::string type, bool view) {
+  Value list(std::move(items));  // the list's bounds and depth
+  Value v = list;
+  v.data_ = std::make_shared<Iterator>(Iterator{std::move(*std::get<std::shared_ptr<List>>(list.data_)), std::move(type), view});
+  return v;
+}
+
 Value Value::from_json(const Json& j, int depth) {
   if (depth > kMaxValueDepth)
     throw Error("chat template: the context's JSON nests deeper than " + std::to_string(kMaxValueDepth) + " levels");
@@ -108,10 +115,12 @@ bool Value::truthy() const {
   if (is_string()) return !as_string().empty();
   if (is_list()) return !as_list().empty();
   if (is_dict()) return !as_dict().empty();
+  if (is_iterator()) return !as_iterator().view || !as_iterator().items.empty();
   return true;
 }
 
 std::string Value::type_name() const {
+  if (is_iterator()) return as_iterator().type;
   if (is_undefined()) return "undefined";
   if (is_none()) return "NoneType";
   if (is_bool()) return "bool";
@@ -195,11 +204,17 @@ void dump_string(const std::string& s, bool ensure_ascii, std::string& out) {
 void dump(const Value& v, const JsonStyle& st, int level, std::string& out) {
   charge_steps(1);
   check_string_size(out.size());
-  const std::string item_sep = !st.item_sep.empty() ? st.item_sep : st.indent >= 0 ? "," : ", ";
+  bool indented = st.indent >= 0 || st.indent_text;
+  const std::string item_sep = !st.item_sep.empty() ? st.item_sep : indented ? "," : ", ";
   const std::string key_sep = !st.key_sep.empty() ? st.key_sep : ": ";
   auto newline = [&](int lv) {
-    if (st.indent < 0) return;
+    if (!indented) return;
     out += '\n';
+    if (st.indent_text) {
+      check_string_size(out.size() + st.indent_text->size() * static_cast<size_t>(lv));
+      for (int i = 0; i < lv; ++i) out += *st.indent_text;
+      return;
+    }
     size_t pad = static_cast<size_t>(st.indent) * static_cast<size_t>(lv);
     check_string_size(out.size() + pad);
     out.append(pad, ' ');
@@ -280,6 +295,21 @@ std::string python_float_repr(double d) {
   return out + "0." + std::string(-exp - 1, '0') + digits;
 }
 
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': append_bounded(out, "&amp;"); break;
+      case '<': append_bounded(out, "&lt;"); break;
+      case '>': append_bounded(out, "&gt;"); break;
+      case '"': append_bounded(out, "&#34;"); break;
+      case '\'': append_bounded(out, "&#39;"); break;
+      default: append_bounded(out, std::string_view(&c, 1));
+    }
+  }
+  return out;
+}
+
 std::string python_json_dumps(const Value& v, const JsonStyle& style) {
   std::string out;
   dump(v, style, 0, out);
@@ -318,6 +348,12 @@ std::string Value::repr() const {
     }
     return out + (is_dict() ? "}" : "}>");
   }
+  if (is_iterator()) {
+    const Iterator& it = as_iterator();
+    // Python adds the object's address, which no other implementation can match.
+    if (!it.view) return "<" + it.type + " object>";
+    return it.type + "(" + Value(it.items).repr() + ")";
+  }
   return "<function>";
 }
 
@@ -331,6 +367,13 @@ List Value::iterate() const {
     List keys;
     for (const auto& kv : as_dict()) keys.emplace_back(kv.first);
     return keys;
+  }
+  if (is_iterator()) {
+    Iterator& it = as_iterator();
+    List rest(it.items.begin() + static_cast<std::ptrdiff_t>(it.next), it.items.end());
+    if (!it.view) it.next = it.items.size();
+    charge_steps(static_cast<int64_t>(rest.size()));
+    return rest;
   }
   if (is_string()) {
     List chars;
@@ -360,6 +403,7 @@ bool operator==(const Value& a, const Value& b) {
   if (a.is_none() && b.is_none()) return true;
   if (a.is_undefined() && b.is_undefined()) return true;
   if (a.is_list() && b.is_list()) return a.as_list() == b.as_list();
+  if (a.is_iterator() && b.is_iterator()) return &a.as_iterator() == &b.as_iterator();  // Python: identity
   if (a.is_dict() && b.is_dict()) {
     if (a.as_dict().size() != b.as_dict().size()) return false;
     for (const auto& [k, v] : a.as_dict()) {

@@ -57,7 +57,8 @@ KINDS = {
 }
 
 
-def check(cmd: list[str], expected: str | None) -> None:
+def check(cmd: list[str], expected: str | None) -> str:
+    """Runs cmd: success when expected is None, else exit status 1 with stderr matching it. Returns stdout."""
     print("$", " ".join(cmd), flush=True)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     print(r.stdout + r.stderr)
@@ -66,12 +67,13 @@ def check(cmd: list[str], expected: str | None) -> None:
             sys.exit(f"sanitizer or abort output ({mark!r})")
     if expected is None:
         if r.returncode != 0:
-            sys.exit(f"the valid model failed with exit status {r.returncode}")
-        return
+            sys.exit(f"expected success, got exit status {r.returncode}")
+        return r.stdout
     if r.returncode != 1:
         sys.exit(f"expected exit status 1, got {r.returncode}")
     if not re.search(expected, r.stderr):
         sys.exit(f"stderr does not match {expected!r}")
+    return r.stdout
 
 
 def main() -> None:

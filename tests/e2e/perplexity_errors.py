@@ -11,35 +11,16 @@ Kind "kl_valid" is the control: a base written and compared with the same model
 import argparse
 import re
 import struct
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tiny_gguf  # noqa: E402
-from gguf_refusals import SANITIZER_MARKS  # noqa: E402
+from gguf_refusals import check as run  # noqa: E402
 
 CTX = 16
 MAGIC = b"MLLMKLD\x01"  # src/eval/perplexity.cpp kMagic
 HEADER = struct.Struct("<8sqqq")
-
-
-def run(cmd: list[str], expected: str | None) -> str:
-    print("$", " ".join(cmd), flush=True)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    print(r.stdout + r.stderr)
-    for mark in SANITIZER_MARKS:
-        if mark in r.stderr:
-            sys.exit(f"sanitizer or abort output ({mark!r})")
-    if expected is None:
-        if r.returncode != 0:
-            sys.exit(f"expected success, got exit status {r.returncode}")
-        return r.stdout
-    if r.returncode != 1:
-        sys.exit(f"expected exit status 1, got {r.returncode}")
-    if not re.search(expected, r.stderr):
-        sys.exit(f"stderr does not match {expected!r}")
-    return r.stdout
 
 
 def main() -> None:

@@ -18,10 +18,13 @@ def crc32c(data: bytes) -> int:
     return crc ^ 0xFFFFFFFF
 
 
-def model_file(tensors: list[tuple[str, str, list[int], bytes]], blobs: list[tuple[str, bytes]]) -> bytes:
+def model_file(tensors: list[tuple[str, str, list[int], bytes]], blobs: list[tuple[str, bytes]],
+               kv_cache: str | None = None) -> bytes:
     data = bytearray(64)
     index = {"scheme": "q4g32", "config": {"hidden_size": 64}, "generation_config": None,
              "source": {"checkpoint": "seed"}, "tensors": [], "blobs": []}
+    if kv_cache is not None:  # files written before the field existed have none
+        index["kv_cache"] = kv_cache
     for name, kind, shape, payload in tensors:
         data += bytes(-len(data) % 4096)
         index["tensors"].append({"name": name, "type": kind, "shape": shape, "offset": len(data),
@@ -46,7 +49,7 @@ def main() -> None:
     (out / "minimal").write_bytes(model_file([("model.norm.weight", "f32", [4], norm)], []))
     (out / "q4_and_blob").write_bytes(model_file(
         [("model.norm.weight", "f32", [4], norm), ("m", "q4g32", [8, 32], q4), ("b", "bf16", [2, 2], bytes(8))],
-        [("tokenizer.json", b'{"model": {}}')]))
+        [("tokenizer.json", b'{"model": {}}')], kv_cache="int8"))
 
 
 if __name__ == "__main__":

@@ -13,12 +13,15 @@
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "model/config.h"
+#include "model/tensor_table.h"
+#include "kernels/float_kernels.h"
 #include "quant/ggml_q4_1.h"
 #include "quant/int4_quant.h"
 #include "quant/q4_matrix.h"
 #include "runtime/aligned_buffer.h"
 #include "runtime/dtype.h"
 #include "runtime/error.h"
+#include "runtime/shape_text.h"
 #include "runtime/read_file.h"
 #include "runtime/json_depth.h"
 #include "runtime/thread_pool.h"
@@ -30,51 +33,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using format::TensorType;
 
-constexpr const char* kQuantizerSuffix = ".weight_fake_quantizer.scale";
 // Tokenizer files of a Hugging Face release (and our tiktoken form), carried as
 // blobs. tokenizer.model only when there is no tokenizer.json: the loader
 // prefers the latter, and both hold the same vocabulary.
 constexpr const char* kTokenizerFiles[] = {"tokenizer.json",          "tokenizer.model",     "tokenizer_config.json",
                                            "special_tokens_map.json", "chat_template.jinja", "special_tokens.tsv"};
-
-// One tensor of the model: its name in our file, the spellings accepted in a
-// checkpoint, its shape, and whether it is a linear (quantized) matrix.
-struct Planned {
-  std::string name;
-  std::vector<std::string> sources;
-  std::vector<int64_t> shape;
-  bool matrix = true;
-};
-
-std::vector<Planned> plan(const model::ModelConfig& c) {
-  const int64_t h = c.hidden_size;
-  std::vector<Planned> out;
-  out.push_back({"model.embed_tokens.weight", {"model.embed_tokens.weight"}, {c.vocab_size, h}});
-  for (int64_t l = 0; l < c.num_layers(); ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    out.push_back({p + "input_layernorm.weight", {p + "input_layernorm.weight"}, {h}, false});
-    for (auto [name, rows] : {std::pair{"q_proj", c.q_dim()}, {"k_proj", c.kv_dim()}, {"v_proj", c.kv_dim()}}) {
-      const std::string n = p + "self_attn." + name + ".weight";
-      out.push_back({n, {n}, {rows, h}});
-    }
-    out.push_back({p + "self_attn.o_proj.weight", {p + "self_attn.o_proj.weight"}, {h, c.q_dim()}});
-    out.push_back({p + "post_attention_layernorm.weight", {p + "post_attention_layernorm.weight"}, {h}, false});
-    for (auto [name, shape] : {std::pair{"gate_proj", std::vector<int64_t>{c.intermediate_size, h}},
-                               {"up_proj", std::vector<int64_t>{c.intermediate_size, h}},
-                               {"down_proj", std::vector<int64_t>{h, c.intermediate_size}}}) {
-      const std::string n = p + "feed_forward." + name + ".weight";
-      out.push_back({n, {n, p + "mlp." + name + ".weight"}, shape});
-    }
-  }
-  out.push_back({"model.norm.weight", {"model.norm.weight"}, {h}, false});
-  return out;
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 json read_json(const fs::path& path) {
   return model::parse_config_json(read_file_bounded(path, kMaxConfigFileBytes, "JSON config"), path.string());
@@ -87,23 +50,12 @@ std::string read_bytes(const fs::path& path) {
 // Row r of a checkpoint tensor as fp32; throws naming the tensor on a non-finite value.
 class SourceRows {
  public:
-  explicit SourceRows(const io::TensorEntry& t) : t_(t), cols_(t.shape.size() == 2 ? t.shape[1] : t.shape[0]) {
-    if (t.dtype == "BF16") dtype_ = DType::kBF16;
-    else if (t.dtype == "F16") dtype_ = DType::kF16;
-    else if (t.dtype == "F32") dtype_ = DType::kF32;
-    else throw Error("tensor \"" + t.name + "\" in " + t.file.string() + " has dtype " + t.dtype +
-                     "; supported weight dtypes are BF16, F16 and F32");
-  }
-  DType dtype() const { return dtype_; }
+  explicit SourceRows(const io::TensorEntry& t)
+      : t_(t), cols_(t.shape.size() == 2 ? t.shape[1] : t.shape[0]), dtype_(model::checkpoint_dtype(t)),
+        k_(kernels::float_kernels()) {}
   void row(int64_t r, float* out) const {
-    const uint8_t* p = t_.data + static_cast<size_t>(r * cols_) * dtype_size(dtype_);
+    k_.to_float(t_.data + static_cast<size_t>(r * cols_) * dtype_size(dtype_), dtype_, cols_, out);
     for (int64_t k = 0; k < cols_; ++k) {
-      uint16_t half;
-      switch (dtype_) {
-        case DType::kF32: std::memcpy(&out[k], p + 4 * k, 4); break;
-        case DType::kBF16: std::memcpy(&half, p + 2 * k, 2); out[k] = bf16_to_float(half); break;
-        case DType::kF16: std::memcpy(&half, p + 2 * k, 2); out[k] = f16_to_float(half); break;
-      }
       if (!std::isfinite(out[k]))
         throw Error("tensor \"" + t_.name + "\" in " + t_.file.string() + " holds a non-finite value (" +
                     std::to_string(out[k]) + ") at row " + std::to_string(r) + ", column " + std::to_string(k));
@@ -113,7 +65,8 @@ class SourceRows {
  private:
   const io::TensorEntry& t_;
   int64_t cols_;
-  DType dtype_ = DType::kF32;
+  DType dtype_;
+  const kernels::FloatKernels& k_;
 };
 
 // A learned channelwise scale tensor [rows, 1] as fp32, each finite and positive.
@@ -121,17 +74,10 @@ std::vector<float> learned_scales(const io::TensorEntry& t, int64_t rows) {
   if (t.shape != std::vector<int64_t>{rows, 1} && t.shape != std::vector<int64_t>{rows})
     throw Error("tensor \"" + t.name + "\" has shape " + shape_text(t.shape) + ", expected [" + std::to_string(rows) +
                 ", 1]");
-  const SourceRows src(t);
   std::vector<float> s(static_cast<size_t>(rows));
   // A [rows, 1] tensor is rows consecutive values.
-  const uint8_t* p = t.data;
+  kernels::float_kernels().to_float(t.data, model::checkpoint_dtype(t), rows, s.data());
   for (int64_t r = 0; r < rows; ++r) {
-    uint16_t half;
-    switch (src.dtype()) {
-      case DType::kF32: std::memcpy(&s[r], p + 4 * r, 4); break;
-      case DType::kBF16: std::memcpy(&half, p + 2 * r, 2); s[r] = bf16_to_float(half); break;
-      case DType::kF16: std::memcpy(&half, p + 2 * r, 2); s[r] = f16_to_float(half); break;
-    }
     if (!std::isfinite(s[r]) || s[r] <= 0.0f)
       throw Error("tensor \"" + t.name + "\" holds scale " + std::to_string(s[r]) + " at row " + std::to_string(r) +
                   "; learned scales must be finite and positive");
@@ -144,9 +90,9 @@ class Converter {
   Converter(const ConvertOptions& o) : o_(o), pool_(std::max(1, o.threads)) {}
 
   ConvertReport run() {
-    if (o_.scheme != "q4g32" && o_.scheme != "q4cw" && o_.scheme != "q4_1" && o_.scheme != "bf16" &&
-        o_.scheme != "f32")
-      throw Error("--scheme " + o_.scheme + ": expected q4g32, q4cw, q4_1, bf16 or f32");
+    const std::optional<format::Scheme> scheme = format::parse_scheme(o_.scheme);
+    if (!scheme) throw Error("--scheme " + o_.scheme + ": expected " + format::scheme_choices_text());
+    scheme_ = *scheme;
     std::vector<fs::path> inputs{o_.input};
     if (fs::is_directory(o_.input))
       for (const auto& entry : fs::directory_iterator(o_.input)) inputs.push_back(entry.path());
@@ -161,15 +107,16 @@ class Converter {
     const io::SafetensorsArchive& archive = checkpoint.tensors;
     gguf_tensors_ = &checkpoint.gguf_tensors;
 
-    std::vector<Planned> tensors = plan(config);
-    if (archive.find("lm_head.weight") || !config.tie_word_embeddings)
-      tensors.push_back({"lm_head.weight", {"lm_head.weight"}, {config.vocab_size, config.hidden_size}});
+    const model::TensorTable table =
+        model::tensor_table(config, archive.find("lm_head.weight") || !config.tie_word_embeddings);
+    const std::vector<const model::TensorSpec*> tensors = table.all();
 
     // Resolve every tensor first: a missing one fails before any work.
     std::vector<const io::TensorEntry*> sources;
     std::set<std::string> used;
     uint64_t total = 0;
-    for (const Planned& p : tensors) {
+    for (const model::TensorSpec* spec : tensors) {
+      const model::TensorSpec& p = *spec;
       const io::TensorEntry* t = nullptr;
       for (const auto& s : p.sources)
         if ((t = archive.find(s))) break;
@@ -185,10 +132,8 @@ class Converter {
     }
     for (const auto& [name, entry] : archive.tensors()) {
       if (used.count(name)) continue;
-      const bool quantizer = name.size() > std::strlen(kQuantizerSuffix) &&
-                             name.compare(name.size() - std::strlen(kQuantizerSuffix), std::string::npos,
-                                          kQuantizerSuffix) == 0 &&
-                             used.count(name.substr(0, name.size() - std::strlen(kQuantizerSuffix)) + ".weight");
+      // A learned scale of a weight the model uses.
+      const bool quantizer = model::is_quantizer_tensor(name) && used.count(model::weight_of_quantizer_tensor(name));
       if (quantizer) {
         quantizer_names_.insert(name);
         continue;
@@ -199,9 +144,9 @@ class Converter {
     format::ModelFileWriter writer(o_.output);
     uint64_t done = 0;
     for (size_t i = 0; i < tensors.size(); ++i) {
-      write_tensor(writer, tensors[i], *sources[i], archive);
+      write_tensor(writer, *tensors[i], *sources[i], archive);
       done += sources[i]->nbytes;
-      if (o_.progress) o_.progress(done, total, tensors[i].name);
+      if (o_.progress) o_.progress(done, total, tensors[i]->name);
     }
     report_.learned_scales_ignored = static_cast<int64_t>(quantizer_names_.size()) - report_.learned_scales_used;
     if (!directory && checkpoint.gguf->find("tokenizer.ggml.model")) {
@@ -219,18 +164,18 @@ class Converter {
     json source = {{"checkpoint", fs::absolute(o_.input).string()},
                    {"random_weights", fs::exists(o_.input / "random_weights.txt")},
                    {"unknown_tensors", report_.unknown_tensors}};
-    writer.finish(o_.scheme, config_json, generation, source);
+    writer.finish(scheme_, format::default_kv_cache(scheme_), config_json, generation, source);
     report_.file_bytes = writer.bytes_written();
     return report_;
   }
 
  private:
-  void write_tensor(format::ModelFileWriter& writer, const Planned& p, const io::TensorEntry& t,
+  void write_tensor(format::ModelFileWriter& writer, const model::TensorSpec& p, const io::TensorEntry& t,
                     const io::SafetensorsArchive& archive) {
     const SourceRows src(t);
     const int64_t rows = p.shape[0], cols = p.shape.size() == 2 ? p.shape[1] : p.shape[0];
     const io::GgufTensor* stored = gguf_source(t.name);
-    if (stored && o_.scheme == "q4_1" && stored->type == io::GgmlType::kQ4_1 && p.matrix) {
+    if (stored && scheme_ == format::Scheme::kQ4_1 && stored->type == io::GgmlType::kQ4_1 && p.matrix) {
       // The GGUF's own Q4_1 blocks, rows in the same order: no re-rounding.
       AlignedBuffer<uint8_t> packed(quant::q4_packed_bytes(quant::Q4Scheme::kAffine32, rows, cols));
       quant::q4_pack_ggml_q4_1(rows, cols, stored->data, packed.data());
@@ -239,10 +184,10 @@ class Converter {
       ++report_.gguf_blocks_kept;
       return;
     }
-    if (stored && stored->type != io::GgmlType::kF32 && !(o_.scheme == "f32" && p.matrix))
+    if (stored && stored->type != io::GgmlType::kF32 && !(scheme_ == format::Scheme::kF32 && p.matrix))
       report_.gguf_requantized.push_back(stored->name + " (" + io::ggml_type_name(stored->type) + ")");
-    const bool affine = o_.scheme == "q4_1";
-    const bool int4_scheme = p.matrix && (o_.scheme == "q4g32" || o_.scheme == "q4cw" || affine);
+    const bool affine = scheme_ == format::Scheme::kQ4_1;
+    const bool int4_scheme = p.matrix && format::is_int4(scheme_);
     // int4 groups run along the columns: a matrix they do not divide stays in
     // a float type (as llama.cpp keeps such tensors), f32 beside q4_1's exact
     // blocks, bf16 otherwise, and is reported.
@@ -253,7 +198,7 @@ class Converter {
     if (!quantized) {
       // Norms are always f32; matrices take the scheme's float type.
       const TensorType type =
-          (!p.matrix || o_.scheme == "f32" || (kept_float && affine)) ? TensorType::kF32 : TensorType::kBF16;
+          (!p.matrix || scheme_ == format::Scheme::kF32 || (kept_float && affine)) ? TensorType::kF32 : TensorType::kBF16;
       const int64_t n_rows = p.shape.size() == 2 ? rows : 1;
       AlignedBuffer<uint8_t> out(static_cast<size_t>(rows * (p.shape.size() == 2 ? cols : 1)) *
                                  (type == TensorType::kF32 ? 4 : 2));
@@ -276,12 +221,11 @@ class Converter {
       return;
     }
     if (affine) return write_q4_1(writer, p, src);
-    const bool group = o_.scheme == "q4g32";
+    const bool group = scheme_ == format::Scheme::kQ4G32;
     const quant::Q4Scheme scheme = group ? quant::Q4Scheme::kGroup32 : quant::Q4Scheme::kChannel;
     std::vector<float> row_scale;
     if (!group) {
-      const std::string learned = t.name.substr(0, t.name.size() - std::string(".weight").size()) + kQuantizerSuffix;
-      if (const io::TensorEntry* s = archive.find(learned)) {
+      if (const io::TensorEntry* s = archive.find(model::quantizer_tensor_of(t.name))) {
         row_scale = learned_scales(*s, rows);
         ++report_.learned_scales_used;
       }
@@ -318,7 +262,7 @@ class Converter {
   }
 
   // ggml Q4_1 blocks of each row (bit-exact to gguf.quants), then the tiles of q4_matrix.h.
-  void write_q4_1(format::ModelFileWriter& writer, const Planned& p, const SourceRows& src) {
+  void write_q4_1(format::ModelFileWriter& writer, const model::TensorSpec& p, const SourceRows& src) {
     const int64_t rows = p.shape[0], cols = p.shape[1], groups = cols / quant::kQ4Group;
     AlignedBuffer<uint8_t> blocks(static_cast<size_t>(rows * groups * quant::kGgmlQ4_1BlockBytes));
     AlignedBuffer<uint8_t> packed(quant::q4_packed_bytes(quant::Q4Scheme::kAffine32, rows, cols));
@@ -346,6 +290,7 @@ class Converter {
   }
 
   const ConvertOptions& o_;
+  format::Scheme scheme_ = format::Scheme::kQ4G32;
   const std::map<std::string, const io::GgufTensor*>* gguf_tensors_ = nullptr;
   ThreadPool pool_;
   ConvertReport report_;

@@ -19,13 +19,15 @@
 #include <string>
 #include <vector>
 
+#include "format/scheme.h"
+
 namespace mobilellm::convert {
 
 struct ConvertOptions {
   std::filesystem::path input;   // checkpoint directory or GGUF file
   std::filesystem::path output;  // model file, written atomically (io/atomic_output.h)
   bool overwrite = false;        // replace an existing output (never one of the checkpoint's files)
-  std::string scheme = "q4g32";
+  std::string scheme = format::scheme_name(format::Scheme::kQ4G32);  // a format::Scheme name
   int threads = 1;
   // Called after each tensor: bytes of the checkpoint processed so far, of `total`.
   std::function<void(uint64_t done, uint64_t total, const std::string& tensor)> progress;

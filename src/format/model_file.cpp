@@ -9,6 +9,7 @@
 #include "format/crc32c.h"
 #include "quant/q4_matrix.h"
 #include "runtime/error.h"
+#include "runtime/shape_text.h"
 
 namespace mobilellm::format {
 namespace {
@@ -37,6 +38,7 @@ class Fields {
   Fields(const json& object, std::string where) : object_(object), where_(std::move(where)) {
     if (!object_.is_object()) fail("is not a JSON object");
   }
+  bool has(const char* key) const { return object_.contains(key); }
   const json& get(const char* key) const {
     auto it = object_.find(key);
     if (it == object_.end()) fail(std::string("has no \"") + key + "\"");
@@ -66,12 +68,6 @@ TensorType parse_type(const std::string& s, const Fields& f) {
   f.fail("has unknown type \"" + s + "\" (expected f32, bf16, f16, q4g32, q4cw or q4_1)");
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 // An entry's byte range must sit in the data area, aligned.
 void check_range(uint64_t offset, uint64_t bytes, uint64_t data_end, const Fields& f) {
   if (offset % kAlignment != 0) f.fail("offset " + std::to_string(offset) + " is not a multiple of 4096");
@@ -87,9 +83,10 @@ const char* tensor_type_name(TensorType type) {
     case TensorType::kF32: return "f32";
     case TensorType::kBF16: return "bf16";
     case TensorType::kF16: return "f16";
-    case TensorType::kQ4G32: return "q4g32";
-    case TensorType::kQ4CW: return "q4cw";
-    case TensorType::kQ4_1: return "q4_1";
+    // An int4 type is named as the scheme that writes it.
+    case TensorType::kQ4G32: return scheme_name(Scheme::kQ4G32);
+    case TensorType::kQ4CW: return scheme_name(Scheme::kQ4CW);
+    case TensorType::kQ4_1: return scheme_name(Scheme::kQ4_1);
   }
   return "?";
 }
@@ -157,10 +154,19 @@ ModelFileIndex parse_model_file(const uint8_t* data, size_t size, const std::str
   }
   ModelFileIndex index;
   const Fields top(doc, where + ": index");
-  index.scheme = top.string("scheme");
-  if (index.scheme != "q4g32" && index.scheme != "q4cw" && index.scheme != "q4_1" && index.scheme != "bf16" &&
-      index.scheme != "f32")
-    top.fail("has unknown scheme \"" + index.scheme + "\"");
+  const std::string scheme = top.string("scheme");
+  const std::optional<Scheme> parsed = parse_scheme(scheme);
+  if (!parsed) top.fail("has unknown scheme \"" + scheme + "\" (expected " + scheme_choices_text() + ")");
+  index.scheme = *parsed;
+  index.kv_cache = default_kv_cache(index.scheme);
+  if (top.has("kv_cache")) {
+    const std::string kv_cache = top.string("kv_cache");
+    const std::optional<KvCacheType> kv = parse_kv_cache(kv_cache);
+    if (!kv)
+      top.fail("has unknown kv_cache \"" + kv_cache + "\" (expected " + kv_cache_name(KvCacheType::kF32) + " or " +
+               kv_cache_name(KvCacheType::kInt8) + ")");
+    index.kv_cache = *kv;
+  }
   index.config = top.get("config");
   if (!index.config.is_object()) top.fail("\"config\" is not an object");
   index.generation = top.get("generation_config");
@@ -297,9 +303,10 @@ void ModelFileWriter::add_blob(const std::string& name, const void* data, size_t
   index_.blobs.push_back(std::move(b));
 }
 
-void ModelFileWriter::finish(const std::string& scheme, const json& config, const json& generation,
+void ModelFileWriter::finish(Scheme scheme, KvCacheType kv_cache, const json& config, const json& generation,
                              const json& source) {
-  json doc = {{"scheme", scheme}, {"config", config}, {"generation_config", generation}, {"source", source}};
+  json doc = {{"scheme", scheme_name(scheme)}, {"kv_cache", kv_cache_name(kv_cache)}, {"config", config},
+              {"generation_config", generation}, {"source", source}};
   doc["tensors"] = json::array();
   for (const auto& t : index_.tensors)
     doc["tensors"].push_back({{"name", t.name}, {"type", tensor_type_name(t.type)}, {"shape", t.shape},

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_output.h"
+#include "format/scheme.h"
 #include "io/mapped_file.h"
 #include "quant/q4_matrix.h"
 
@@ -29,7 +30,7 @@ constexpr uint64_t kHeaderBytes = 64;
 constexpr uint64_t kAlignment = 4096;
 
 enum class TensorType : uint8_t { kF32, kBF16, kF16, kQ4G32, kQ4CW, kQ4_1 };
-const char* tensor_type_name(TensorType type);  // "f32", "bf16", "f16", "q4g32", "q4cw", "q4_1"
+const char* tensor_type_name(TensorType type);  // "f32", "bf16", "f16", and the int4 schemes' names
 // The int4 layout of an int4 type (q4_matrix.h), or nullopt for a float type.
 std::optional<quant::Q4Scheme> q4_scheme(TensorType type);
 // Bytes a tensor of this type and shape occupies; throws Error for a shape the type cannot hold.
@@ -54,7 +55,9 @@ struct BlobInfo {
 
 // Everything the index says, validated against a file of `file_bytes`.
 struct ModelFileIndex {
-  std::string scheme;  // "q4g32", "q4cw", "q4_1", "bf16", "f32"
+  Scheme scheme = Scheme::kF32;
+  // "kv_cache"; a file without it gets its scheme's default_kv_cache().
+  KvCacheType kv_cache = KvCacheType::kF32;
   nlohmann::json config;      // the checkpoint's config.json
   nlohmann::json generation;  // its generation_config.json, or null
   nlohmann::json source;      // where it came from (informational)
@@ -105,7 +108,7 @@ class ModelFileWriter {
   void add_tensor(const std::string& name, TensorType type, const std::vector<int64_t>& shape, const void* data,
                   size_t bytes);
   void add_blob(const std::string& name, const void* data, size_t bytes);
-  void finish(const std::string& scheme, const nlohmann::json& config, const nlohmann::json& generation,
+  void finish(Scheme scheme, KvCacheType kv_cache, const nlohmann::json& config, const nlohmann::json& generation,
               const nlohmann::json& source);
   uint64_t bytes_written() const { return end_; }
 

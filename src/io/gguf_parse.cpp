@@ -14,6 +14,7 @@
 
 #include "io/gguf.h"
 #include "runtime/error.h"
+#include "runtime/shape_text.h"
 
 namespace mobilellm::io {
 
@@ -50,12 +51,6 @@ std::string quote_name(std::string_view s) {
   }
   if (s.size() > kMaxQuotedBytes) out += "...";
   return out + "\"";
-}
-
-std::string shape_text(const std::vector<int64_t>& ne) {
-  std::string out = "[";
-  for (size_t i = 0; i < ne.size(); ++i) out += (i ? ", " : "") + std::to_string(ne[i]);
-  return out + "]";
 }
 
 }  // namespace

@@ -4,14 +4,12 @@
 // of up to `max_batch` tokens; generation feeds one token at a time.
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <span>
 
 #include "kernels/float_kernels.h"
 #include "model/kv_cache.h"
+#include "model/linear.h"
 #include "model/model.h"
-#include "quant/int8_kv_layer.h"
-#include "quant/quant_kernels.h"
 #include "runtime/aligned_buffer.h"
 #include "runtime/thread_pool.h"
 
@@ -41,26 +39,12 @@ class Forward {
  private:
   void run_batch(KvCache& cache, const int32_t* tokens, int64_t n, LogitsFor which, float* logits);
   void layer(int64_t l, KvCache& cache, int64_t p0, int64_t n);
+  // attention.cpp: the layer's attention over its KV rows, whatever their type.
   void attention(int64_t l, KvCache& cache, int64_t p0, int64_t n);
   // fn(t) for tokens t < n: split over the pool in prefill (a serial loop
   // there leaves the other threads idle), inline for a single token.
   void each_token(int64_t n, const std::function<void(int64_t t)>& fn);
   void logits(int64_t n, LogitsFor which, float* out);
-  // The int4 path (forward_int4.cpp): activations quantized per token once per
-  // input, int4 × int8 matmuls, attention over the int8 KV cache.
-  void quantize(const float* x, int64_t n, int64_t width);
-  // Products of one input x [n][width]: a matrix bound as int4 (`q` non-null
-  // with blocks) runs on the input quantized once, any other with the float
-  // kernels (float models, and the bf16 fallback the converter keeps for a
-  // matrix whose columns int4 groups do not divide). The int4 ones share one
-  // job for the pool.
-  struct Product {
-    const kernels::WeightMatrix* f;
-    const quant::Q4Matrix* q;
-    float* out;
-  };
-  void products(const float* x, int64_t n, int64_t width, std::initializer_list<Product> list);
-  void attention_int8(int64_t l, KvCache& cache, int64_t p0, int64_t n);
   void observe(int64_t l, const char* name, const float* data, int64_t rows, int64_t cols) const {
     if (observer_) observer_(l, name, data, rows, cols);
   }
@@ -69,23 +53,17 @@ class Forward {
   const ModelConfig& c_;
   ThreadPool& pool_;
   const kernels::FloatKernels& k_;
-  const quant::QuantKernels& qk_;
   int64_t max_batch_;
+  LinearRunner linear_;
   Observer observer_;
   // Activations for one batch, [max_batch][width].
   AlignedBuffer<float> x_, h_, q_, kk_, vv_, attn_, gate_, up_;
-  // Ring layers in prefill: the window of old and new keys/values in position order.
-  AlignedBuffer<float> window_k_, window_v_;
-  // Per-thread attention scores.
-  std::vector<AlignedBuffer<float>> scores_;
   std::vector<float> cos_, sin_;
-  // int4 models: the quantized input of the matmuls that follow quantize().
-  quant::Int8RowsBuffer act_;
-  quant::Int8Rows act_rows_;
-  // int8 ring layers in prefill: old window and new rows in position order.
-  std::unique_ptr<quant::Int8KvLayer> window_int8_;
-  // Online-softmax states of attention tasks.
-  std::vector<AlignedBuffer<float>> softmax_;
+  // Ring layers in prefill: the window of old and new rows in position order.
+  std::unique_ptr<KvRows> window_;
+  // Per position of the batch: the first row it sees and how many.
+  std::vector<int64_t> visible_first_, visible_count_;
+  AttentionScratch attention_scratch_;
 };
 
 }  // namespace mobilellm::model

@@ -3,48 +3,62 @@
 #include <algorithm>
 #include <cstring>
 
-namespace mobilellm::model {
-namespace {
-// Full layers grow by this many positions at a time.
-constexpr int64_t kGrowth = 1024;
-}  // namespace
+#include "runtime/debug_assert.h"
 
-KvCache::KvCache(const ModelConfig& c, int64_t max_context)
-    : kv_dim_(c.kv_dim()),
-      heads_(c.num_kv_heads),
-      head_dim_(c.head_dim),
-      int8_(c.int8_kv_cache),
-      max_context_(max_context),
-      chunk_(c.attention_chunk_size) {
+namespace mobilellm::model {
+
+FloatKvRows::FloatKvRows(int64_t capacity, int64_t kv_heads, int64_t head_dim)
+    : KvRows(capacity),
+      kv_heads_(kv_heads),
+      head_dim_(head_dim),
+      kv_dim_(kv_heads * head_dim),
+      memory_(static_cast<size_t>(2 * capacity * kv_dim_) * sizeof(float)) {
+  k_ = reinterpret_cast<float*>(memory_.data());
+  v_ = k_ ? k_ + capacity * kv_dim_ : nullptr;
+}
+
+void FloatKvRows::write(int64_t row, const float* k, const float* v) {
+  MOBILELLM_DASSERT(row >= 0 && row < capacity());
+  std::memcpy(k_ + row * kv_dim_, k, static_cast<size_t>(kv_dim_) * sizeof(float));
+  std::memcpy(v_ + row * kv_dim_, v, static_cast<size_t>(kv_dim_) * sizeof(float));
+}
+
+void FloatKvRows::copy_row(int64_t to, const KvRows& src, int64_t from) {
+  const auto& s = static_cast<const FloatKvRows&>(src);
+  MOBILELLM_DASSERT(s.kv_dim_ == kv_dim_ && from >= 0 && from < s.capacity());
+  write(to, s.k_ + from * kv_dim_, s.v_ + from * kv_dim_);
+}
+
+std::unique_ptr<KvRows> FloatKvRows::make(int64_t capacity) const {
+  return std::make_unique<FloatKvRows>(capacity, kv_heads_, head_dim_);
+}
+
+Int8KvRows::Int8KvRows(int64_t capacity, int64_t kv_heads, int64_t head_dim)
+    : KvRows(capacity), kv_heads_(kv_heads), head_dim_(head_dim), layer_(capacity, kv_heads, head_dim) {}
+
+void Int8KvRows::copy_row(int64_t to, const KvRows& src, int64_t from) {
+  const auto& s = static_cast<const Int8KvRows&>(src);
+  MOBILELLM_DASSERT(to >= 0 && to < capacity() && from >= 0 && from < s.capacity());
+  layer_.copy_row(to, s.layer_, from);
+}
+
+std::unique_ptr<KvRows> Int8KvRows::make(int64_t capacity) const {
+  return std::make_unique<Int8KvRows>(capacity, kv_heads_, head_dim_);
+}
+
+KvCache::KvCache(const ModelConfig& c, int64_t max_context) : max_context_(max_context), chunk_(c.attention_chunk_size) {
   for (const auto& spec : c.layers) {
     Layer layer;
     layer.kind = spec.attention;
-    int64_t slots = 0;
-    if (spec.attention == AttentionKind::kSliding) slots = std::min(c.sliding_window, max_context);
-    if (spec.attention == AttentionKind::kChunked) slots = std::min(c.attention_chunk_size, max_context);
-    if (int8_) {
-      // Full layers reserve the whole context up front: nothing is ever copied.
-      if (spec.attention == AttentionKind::kFull) slots = max_context;
-      layer.int8 = std::make_unique<quant::Int8KvLayer>(slots, heads_, head_dim_);
-    } else {
-      layer.k.resize(static_cast<size_t>(slots * kv_dim_));
-      layer.v.resize(static_cast<size_t>(slots * kv_dim_));
-    }
-    layer.slots = slots;
+    // Full layers reserve the whole context up front: nothing is ever copied.
+    layer.slots = max_context;
+    if (spec.attention == AttentionKind::kSliding) layer.slots = std::min(c.sliding_window, max_context);
+    if (spec.attention == AttentionKind::kChunked) layer.slots = std::min(c.attention_chunk_size, max_context);
+    if (c.int8_kv_cache)
+      layer.rows = std::make_unique<Int8KvRows>(layer.slots, c.num_kv_heads, c.head_dim);
+    else
+      layer.rows = std::make_unique<FloatKvRows>(layer.slots, c.num_kv_heads, c.head_dim);
     layers_.push_back(std::move(layer));
-  }
-}
-
-void KvCache::reserve(int64_t end) {
-  for (auto& layer : layers_) {
-    if (layer.kind != AttentionKind::kFull || layer.slots >= end) continue;
-    int64_t slots = std::min(max_context_, (end + kGrowth - 1) / kGrowth * kGrowth);
-    for (AlignedBuffer<float>* buf : {&layer.k, &layer.v}) {
-      AlignedBuffer<float> grown(static_cast<size_t>(slots * kv_dim_));
-      if (n_past_ > 0) std::memcpy(grown.data(), buf->data(), static_cast<size_t>(n_past_ * kv_dim_) * sizeof(float));
-      *buf = std::move(grown);
-    }
-    layer.slots = slots;
   }
 }
 
@@ -64,12 +78,8 @@ bool KvCache::truncate(int64_t n) {
 int64_t KvCache::bytes() const {
   int64_t total = 0;
   for (const auto& layer : layers_) {
-    if (!int8_) {
-      total += 2 * layer.slots * kv_dim_ * static_cast<int64_t>(sizeof(float));
-      continue;
-    }
     const int64_t rows = layer.kind == AttentionKind::kFull ? n_past_ : layer.slots;
-    total += rows * quant::Int8KvLayer::row_bytes(heads_, head_dim_);
+    total += rows * layer.rows->row_bytes();
   }
   return total;
 }

@@ -1,14 +1,15 @@
 #pragma once
 // Keys and values of past positions, one store per layer, shaped by the
 // layer's attention kind:
-//   full     every position, grown in chunks up to the context limit;
+//   full     every position: rows for the whole context, reserved as address
+//            space (runtime/reserved_memory.h), so it grows without copies and
+//            takes memory only as positions are written;
 //   sliding  a ring of `sliding_window` slots (slot = position % window), so
 //            its memory does not grow with the context;
 //   chunked  a ring of `attention_chunk_size` slots; a block starts at slot 0.
-// Keys are stored after RoPE and qk-norm. Float storage, or int8 with a
-// scale and zero point per position per KV head (spec §4.4) when the config
-// asks for it (q4g32 models); an int8 layer reserves its whole capacity as
-// address space and touches memory only as positions are written.
+// Keys are stored after RoPE and qk-norm, in the model file's KV-cache type
+// (docs/FORMAT.md "kv_cache"): fp32, or int8 with a scale and zero point per
+// position per KV head (spec §4.4). Attention sees either through KvRows.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -16,8 +17,81 @@
 #include "model/config.h"
 #include "quant/int8_kv_layer.h"
 #include "runtime/aligned_buffer.h"
+#include "runtime/reserved_memory.h"
+#include "runtime/thread_pool.h"
 
 namespace mobilellm::model {
+
+// Scratch of attention over KvRows, kept between calls.
+struct AttentionScratch {
+  std::vector<AlignedBuffer<float>> per_thread;
+  std::vector<AlignedBuffer<float>> per_task;
+};
+
+// Queries of n positions, each attending to its own range of rows.
+struct AttentionQueries {
+  const float* q;  // [n][kv_heads · group][head_dim]
+  float* out;      // same shape
+  int64_t n, kv_heads, group, head_dim;
+  const int64_t* first;  // [n]: position t sees rows [first[t], first[t] + count[t])
+  const int64_t* count;
+  float scale;
+};
+
+// `capacity` rows of keys and values, a row being one position (or ring
+// slot) of every KV head, in one storage type.
+class KvRows {
+ public:
+  virtual ~KvRows() = default;
+  int64_t capacity() const { return capacity_; }
+  // Bytes one row takes.
+  virtual int64_t row_bytes() const = 0;
+  // k and v: [kv_heads][head_dim].
+  virtual void write(int64_t row, const float* k, const float* v) = 0;
+  // Row `from` of `src` (rows of the same type and shape) into row `to`.
+  virtual void copy_row(int64_t to, const KvRows& src, int64_t from) = 0;
+  // Empty rows of the same type and shape.
+  virtual std::unique_ptr<KvRows> make(int64_t capacity) const = 0;
+  // Attention of the queries over these rows, split over the pool.
+  virtual void attend(ThreadPool& pool, const AttentionQueries& queries, AttentionScratch& scratch) const = 0;
+
+ protected:
+  explicit KvRows(int64_t capacity) : capacity_(capacity) {}
+
+ private:
+  int64_t capacity_;
+};
+
+// fp32 rows: [capacity][kv_dim] keys, the same for values.
+class FloatKvRows final : public KvRows {
+ public:
+  FloatKvRows(int64_t capacity, int64_t kv_heads, int64_t head_dim);
+  int64_t row_bytes() const override { return 2 * kv_dim_ * static_cast<int64_t>(sizeof(float)); }
+  void write(int64_t row, const float* k, const float* v) override;
+  void copy_row(int64_t to, const KvRows& src, int64_t from) override;
+  std::unique_ptr<KvRows> make(int64_t capacity) const override;
+  void attend(ThreadPool& pool, const AttentionQueries& queries, AttentionScratch& scratch) const override;
+
+ private:
+  int64_t kv_heads_, head_dim_, kv_dim_;
+  ReservedMemory memory_;
+  float *k_ = nullptr, *v_ = nullptr;
+};
+
+// int8 rows (quant/int8_kv_layer.h).
+class Int8KvRows final : public KvRows {
+ public:
+  Int8KvRows(int64_t capacity, int64_t kv_heads, int64_t head_dim);
+  int64_t row_bytes() const override { return quant::Int8KvLayer::row_bytes(kv_heads_, head_dim_); }
+  void write(int64_t row, const float* k, const float* v) override { layer_.write(row, k, v); }
+  void copy_row(int64_t to, const KvRows& src, int64_t from) override;
+  std::unique_ptr<KvRows> make(int64_t capacity) const override;
+  void attend(ThreadPool& pool, const AttentionQueries& queries, AttentionScratch& scratch) const override;
+
+ private:
+  int64_t kv_heads_, head_dim_;
+  quant::Int8KvLayer layer_;
+};
 
 class KvCache {
  public:
@@ -34,22 +108,14 @@ class KvCache {
 
   struct Layer {
     AttentionKind kind;
-    int64_t slots = 0;  // allocated positions (ring size for ring layers)
-    AlignedBuffer<float> k, v;  // [slots][kv_dim]; empty in int8 mode
-    std::unique_ptr<quant::Int8KvLayer> int8;  // int8 mode: `slots` rows
+    int64_t slots = 0;  // rows: the context for full layers, the ring size for the others
+    std::unique_ptr<KvRows> rows;
   };
-  bool int8() const { return int8_; }
   Layer& layer(int64_t l) { return layers_[static_cast<size_t>(l)]; }
-  // Makes room for positions up to `end` (exclusive) in every full layer.
-  void reserve(int64_t end);
-  int64_t kv_dim() const { return kv_dim_; }
-  // Bytes held by keys and values now (int8: scales and zero points included).
+  // Bytes the written rows take (int8: scales and zero points included).
   int64_t bytes() const;
 
  private:
-  int64_t kv_dim_;
-  int64_t heads_, head_dim_;
-  bool int8_;
   int64_t max_context_;
   int64_t n_past_ = 0;
   int64_t chunk_ = 0;

@@ -52,7 +52,7 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
     ModelConfig config = parse_model_config(file->index().config, where);
     const auto& gen = file->index().generation;
     GenerationDefaults generation = gen.is_null() ? GenerationDefaults{} : parse_generation_config(gen, where);
-    config.int8_kv_cache = file->index().scheme == "q4g32" || file->index().scheme == "q4_1";
+    config.int8_kv_cache = file->index().kv_cache == format::KvCacheType::kInt8;
     apply(options, config);
     return std::shared_ptr<const Model>(new Model(path, std::move(config), std::move(generation), std::move(file)));
   }

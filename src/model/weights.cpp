@@ -1,65 +1,41 @@
 #include "model/weights.h"
 
-#include <cstring>
 #include <set>
 
+#include "model/tensor_table.h"
 #include "runtime/error.h"
+#include "runtime/shape_text.h"
 
 namespace mobilellm::model {
 namespace {
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-DType weight_dtype(const io::TensorEntry& t) {
-  if (t.dtype == "BF16") return DType::kBF16;
-  if (t.dtype == "F16") return DType::kF16;
-  if (t.dtype == "F32") return DType::kF32;
-  throw Error("tensor \"" + t.name + "\" in " + t.file.string() + " has dtype " + t.dtype +
-              "; supported weight dtypes are BF16, F16 and F32");
-}
-
 class Binder {
  public:
-  Binder(const io::SafetensorsArchive& archive) : archive_(archive) {}
+  Binder(const io::SafetensorsArchive& archive) : archive_(archive), k_(kernels::float_kernels()) {}
 
-  const io::TensorEntry& find(const std::string& name, const std::vector<int64_t>& shape) {
-    const io::TensorEntry* t = archive_.find(name);
-    if (!t) throw Error("checkpoint is missing tensor \"" + name + "\" (expected shape " + shape_text(shape) + ")");
-    if (t->shape != shape)
-      throw Error("tensor \"" + name + "\" in " + t->file.string() + " has shape " + shape_text(t->shape) +
-                  ", expected " + shape_text(shape) + " from config.json");
-    used_.insert(name);
+  // The first of the tensor's accepted spellings the checkpoint has.
+  const io::TensorEntry& find(const TensorSpec& spec) {
+    const io::TensorEntry* t = nullptr;
+    for (const auto& name : spec.sources)
+      if ((t = archive_.find(name))) break;
+    if (!t)
+      throw Error("checkpoint is missing tensor \"" + spec.name + "\" (expected shape " + shape_text(spec.shape) + ")");
+    if (t->shape != spec.shape)
+      throw Error("tensor \"" + t->name + "\" in " + t->file.string() + " has shape " + shape_text(t->shape) +
+                  ", expected " + shape_text(spec.shape) + " from config.json");
+    used_.insert(t->name);
     return *t;
   }
 
-  // One of several accepted spellings (feed_forward. / mlp.).
-  const io::TensorEntry& find_any(const std::vector<std::string>& names, const std::vector<int64_t>& shape) {
-    for (const auto& n : names)
-      if (archive_.find(n)) return find(n, shape);
-    return find(names.front(), shape);
+  Linear matrix(const TensorSpec& spec) {
+    const io::TensorEntry& t = find(spec);
+    return Linear::of(kernels::WeightMatrix{t.data, checkpoint_dtype(t), t.shape[0], t.shape[1]});
   }
 
-  kernels::WeightMatrix matrix(const io::TensorEntry& t) {
-    return {t.data, weight_dtype(t), t.shape[0], t.shape[1]};
-  }
-
-  std::vector<float> vector(const std::string& name, int64_t n) {
-    const io::TensorEntry& t = find(name, {n});
-    DType dtype = weight_dtype(t);
-    std::vector<float> out(static_cast<size_t>(n));
-    const uint8_t* p = t.data;
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t half;
-      switch (dtype) {
-        case DType::kF32: std::memcpy(&out[i], p + 4 * i, 4); break;
-        case DType::kBF16: std::memcpy(&half, p + 2 * i, 2); out[i] = bf16_to_float(half); break;
-        case DType::kF16: std::memcpy(&half, p + 2 * i, 2); out[i] = f16_to_float(half); break;
-      }
-    }
+  std::vector<float> vector(const TensorSpec& spec) {
+    const io::TensorEntry& t = find(spec);
+    std::vector<float> out(static_cast<size_t>(spec.shape[0]));
+    k_.to_float(t.data, checkpoint_dtype(t), spec.shape[0], out.data());
     return out;
   }
 
@@ -76,41 +52,38 @@ class Binder {
 
  private:
   const io::SafetensorsArchive& archive_;
+  const kernels::FloatKernels& k_;
   std::set<std::string> used_;
 };
 
 }  // namespace
 
-bool is_quantizer_tensor(const std::string& name) {
-  static const std::string suffix = ".weight_fake_quantizer.scale";
-  return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+bool ModelWeights::any_int4() const {
+  if (embedding.int4() || output.int4()) return true;
+  for (const LayerWeights& l : layers)
+    for (const Linear* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+      if (m->int4()) return true;
+  return false;
 }
 
 ModelWeights bind_weights(const io::SafetensorsArchive& archive, const ModelConfig& c) {
   Binder b(archive);
+  const TensorTable table = tensor_table(c, archive.find("lm_head.weight") || !c.tie_word_embeddings);
   ModelWeights w;
-  const int64_t h = c.hidden_size;
-  w.embedding = b.matrix(b.find("model.embed_tokens.weight", {c.vocab_size, h}));
-  if (archive.find("lm_head.weight") || !c.tie_word_embeddings)
-    w.output = b.matrix(b.find("lm_head.weight", {c.vocab_size, h}));
-  else
-    w.output = w.embedding;
-  w.final_norm = b.vector("model.norm.weight", h);
-  for (int64_t l = 0; l < c.num_layers(); ++l) {
-    std::string p = "model.layers." + std::to_string(l) + ".";
+  w.embedding = b.matrix(table.embedding);
+  w.output = table.output ? b.matrix(*table.output) : w.embedding;
+  w.final_norm = b.vector(table.final_norm);
+  for (const LayerTensors& t : table.layers) {
     LayerWeights lw;
-    lw.attn_norm = b.vector(p + "input_layernorm.weight", h);
-    lw.ffn_norm = b.vector(p + "post_attention_layernorm.weight", h);
-    lw.wq = b.matrix(b.find(p + "self_attn.q_proj.weight", {c.q_dim(), h}));
-    lw.wk = b.matrix(b.find(p + "self_attn.k_proj.weight", {c.kv_dim(), h}));
-    lw.wv = b.matrix(b.find(p + "self_attn.v_proj.weight", {c.kv_dim(), h}));
-    lw.wo = b.matrix(b.find(p + "self_attn.o_proj.weight", {h, c.q_dim()}));
-    auto ffn = [&](const char* name, std::vector<int64_t> shape) {
-      return b.matrix(b.find_any({p + "feed_forward." + name, p + "mlp." + name}, shape));
-    };
-    lw.w_gate = ffn("gate_proj.weight", {c.intermediate_size, h});
-    lw.w_up = ffn("up_proj.weight", {c.intermediate_size, h});
-    lw.w_down = ffn("down_proj.weight", {h, c.intermediate_size});
+    lw.attn_norm = b.vector(t.attn_norm);
+    lw.ffn_norm = b.vector(t.ffn_norm);
+    lw.wq = b.matrix(t.wq);
+    lw.wk = b.matrix(t.wk);
+    lw.wv = b.matrix(t.wv);
+    lw.wo = b.matrix(t.wo);
+    lw.w_gate = b.matrix(t.w_gate);
+    lw.w_up = b.matrix(t.w_up);
+    lw.w_down = b.matrix(t.w_down);
     w.layers.push_back(std::move(lw));
   }
   b.check_all_used();

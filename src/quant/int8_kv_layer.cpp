@@ -1,9 +1,6 @@
 #include "quant/int8_kv_layer.h"
 
-#include <sys/mman.h>
-
 #include <cstring>
-#include <new>
 
 #include "quant/int8_quant.h"
 #include "runtime/dtype.h"
@@ -14,22 +11,15 @@ Int8KvLayer::Int8KvLayer(int64_t capacity, int64_t heads, int64_t head_dim)
     : capacity_(capacity), heads_(heads), head_dim_(head_dim) {
   const size_t codes = static_cast<size_t>(capacity * heads * head_dim);
   const size_t meta = static_cast<size_t>(capacity * heads);
-  bytes_ = 2 * codes + 2 * meta * sizeof(uint16_t) + 2 * meta;
-  if (bytes_ == 0) return;
-  // Anonymous mappings read as zero and take memory only when written.
-  void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  base_ = static_cast<uint8_t*>(p);
-  k_ = reinterpret_cast<int8_t*>(base_);
+  memory_ = ReservedMemory(2 * codes + 2 * meta * sizeof(uint16_t) + 2 * meta);
+  if (memory_.bytes() == 0) return;
+  uint8_t* base = memory_.data();
+  k_ = reinterpret_cast<int8_t*>(base);
   v_ = k_ + codes;
-  k_scale_ = reinterpret_cast<uint16_t*>(base_ + 2 * codes);  // an even offset: 2-byte aligned
+  k_scale_ = reinterpret_cast<uint16_t*>(base + 2 * codes);  // an even offset: 2-byte aligned
   v_scale_ = k_scale_ + meta;
   k_zero_ = reinterpret_cast<int8_t*>(v_scale_ + meta);
   v_zero_ = k_zero_ + meta;
-}
-
-Int8KvLayer::~Int8KvLayer() {
-  if (base_) munmap(base_, bytes_);
 }
 
 void Int8KvLayer::write(int64_t row, const float* k, const float* v) {

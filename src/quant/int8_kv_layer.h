@@ -14,13 +14,13 @@
 #include <cstdint>
 
 #include "quant/int8_attention.h"
+#include "runtime/reserved_memory.h"
 
 namespace mobilellm::quant {
 
 class Int8KvLayer {
  public:
   Int8KvLayer(int64_t capacity, int64_t heads, int64_t head_dim);
-  ~Int8KvLayer();
   Int8KvLayer(const Int8KvLayer&) = delete;
   Int8KvLayer& operator=(const Int8KvLayer&) = delete;
 
@@ -37,8 +37,7 @@ class Int8KvLayer {
 
  private:
   int64_t capacity_, heads_, head_dim_;
-  size_t bytes_ = 0;
-  uint8_t* base_ = nullptr;
+  ReservedMemory memory_;
   int8_t *k_ = nullptr, *v_ = nullptr;                // [heads][capacity][head_dim]
   uint16_t *k_scale_ = nullptr, *v_scale_ = nullptr;  // [heads][capacity]
   int8_t *k_zero_ = nullptr, *v_zero_ = nullptr;      // [heads][capacity]

@@ -100,7 +100,7 @@ TEST_F(ConvertTest, Q4g32StoresTheCodecsCodesAndScales) {
   EXPECT_TRUE(r.unknown_tensors.empty());
   auto file = format::ModelFile::open(dir_ / "out.q4g32");
   EXPECT_NO_THROW(file->verify_data());
-  EXPECT_EQ(file->index().scheme, "q4g32");
+  EXPECT_EQ(file->index().scheme, format::Scheme::kQ4G32);
   EXPECT_EQ(file->find("lm_head.weight"), nullptr);  // tied: stored once
   EXPECT_TRUE(file->index().source["random_weights"].get<bool>());
   const io::SafetensorsArchive src = io::SafetensorsArchive::open(dir_ / "ckpt");
@@ -170,7 +170,7 @@ TEST_F(ConvertTest, Q4_1StoresGgmlBlocksOfEveryMatrix) {
   EXPECT_TRUE(r.kept_float.empty());
   auto file = format::ModelFile::open(dir_ / "out.q4_1");
   EXPECT_NO_THROW(file->verify_data());
-  EXPECT_EQ(file->index().scheme, "q4_1");
+  EXPECT_EQ(file->index().scheme, format::Scheme::kQ4_1);
   const io::SafetensorsArchive src = io::SafetensorsArchive::open(dir_ / "ckpt");
   int matrices = 0;
   for (const auto& t : file->index().tensors) {

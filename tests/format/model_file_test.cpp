@@ -45,7 +45,7 @@ class ModelFileTest : public ::testing::Test {
     w.add_tensor("q", TensorType::kQ4G32, {9, 64}, q.data(), q.size());
     const std::string tok = "{\"model\": {}}";
     w.add_blob("tokenizer.json", tok.data(), tok.size());
-    w.finish("q4g32", json{{"hidden_size", 16}}, nullptr, json{{"checkpoint", "x"}});
+    w.finish(Scheme::kQ4G32, KvCacheType::kInt8, json{{"hidden_size", 16}}, nullptr, json{{"checkpoint", "x"}});
     return path;
   }
 
@@ -87,7 +87,7 @@ TEST_F(ModelFileTest, RoundTrip) {
   EXPECT_TRUE(is_model_file(path));
   EXPECT_FALSE(is_model_file(dir_));
   auto file = ModelFile::open(path);
-  EXPECT_EQ(file->index().scheme, "q4g32");
+  EXPECT_EQ(file->index().scheme, Scheme::kQ4G32);
   EXPECT_EQ(file->index().config["hidden_size"], 16);
   EXPECT_TRUE(file->index().generation.is_null());
   ASSERT_EQ(file->index().tensors.size(), 3u);
@@ -112,9 +112,9 @@ TEST_F(ModelFileTest, Q4_1TensorsAndScheme) {
   std::vector<uint8_t> q(tensor_bytes(TensorType::kQ4_1, {9, 64}, "q"), 0);
   EXPECT_EQ(q.size(), 2u * 2 * 160 + 16 * 4);  // tiles × groups × (128 code + 32 d/m bytes) + row terms
   w.add_tensor("q", TensorType::kQ4_1, {9, 64}, q.data(), q.size());
-  w.finish("q4_1", json{{"hidden_size", 16}}, nullptr, json{{"checkpoint", "x"}});
+  w.finish(Scheme::kQ4_1, KvCacheType::kInt8, json{{"hidden_size", 16}}, nullptr, json{{"checkpoint", "x"}});
   auto file = ModelFile::open(path);
-  EXPECT_EQ(file->index().scheme, "q4_1");
+  EXPECT_EQ(file->index().scheme, Scheme::kQ4_1);
   EXPECT_EQ(file->find("q")->type, TensorType::kQ4_1);
   EXPECT_EQ(q4_scheme(TensorType::kQ4_1), quant::Q4Scheme::kAffine32);
   EXPECT_EQ(q4_scheme(TensorType::kBF16), std::nullopt);
@@ -146,6 +146,39 @@ TEST_F(ModelFileTest, ForeignOrNewerFiles) {
   other = bytes;
   other.push_back(0);
   EXPECT_NE(error_of(other).find("trailing"), std::string::npos);
+}
+// The index records the KV-cache storage; a file written before the field
+// existed gets its scheme's default (int8 for q4g32 and q4_1, as the loader
+// decided from the scheme before).
+TEST_F(ModelFileTest, KvCacheFieldAndItsDefault) {
+  const std::vector<uint8_t> bytes = read(write_sample());
+  EXPECT_EQ(parse_model_file(bytes.data(), bytes.size(), "f.mllm").kv_cache, KvCacheType::kInt8);
+  const auto f32 = with_index(bytes, [](json& j) { j["kv_cache"] = "f32"; });
+  EXPECT_EQ(parse_model_file(f32.data(), f32.size(), "f.mllm").kv_cache, KvCacheType::kF32);
+  struct Old {
+    const char* scheme;
+    KvCacheType kv_cache;
+  };
+  for (const Old& old : {Old{"q4g32", KvCacheType::kInt8}, Old{"q4_1", KvCacheType::kInt8},
+                         Old{"q4cw", KvCacheType::kF32}, Old{"bf16", KvCacheType::kF32}, Old{"f32", KvCacheType::kF32}}) {
+    const auto m = with_index(bytes, [&](json& j) {
+      j.erase("kv_cache");
+      j["scheme"] = old.scheme;
+    });
+    EXPECT_EQ(parse_model_file(m.data(), m.size(), "f.mllm").kv_cache, old.kv_cache) << old.scheme;
+  }
+}
+
+TEST(Scheme, OneNameTable) {
+  for (const std::string& name : scheme_names()) {
+    ASSERT_TRUE(parse_scheme(name).has_value()) << name;
+    EXPECT_EQ(scheme_name(*parse_scheme(name)), name);
+  }
+  EXPECT_EQ(parse_scheme("q2"), std::nullopt);
+  EXPECT_EQ(scheme_choices_text(), "q4g32, q4cw, q4_1, bf16 or f32");
+  EXPECT_EQ(tensor_type_name(TensorType::kQ4G32), std::string("q4g32"));
+  EXPECT_EQ(parse_kv_cache("int8"), KvCacheType::kInt8);
+  EXPECT_EQ(parse_kv_cache("i8"), std::nullopt);
 }
 
 TEST_F(ModelFileTest, CorruptedIndexAndData) {
@@ -184,6 +217,8 @@ TEST_F(ModelFileTest, EntriesThatLie) {
       {"dimension", [](json& j) { j["tensors"][1]["shape"] = {-3, 5}; }},
       {"has no \"crc32c\"", [](json& j) { j["tensors"][0].erase("crc32c"); }},
       {"unknown scheme", [](json& j) { j["scheme"] = "q2"; }},
+      {"unknown kv_cache \"int4\" (expected f32 or int8)", [](json& j) { j["kv_cache"] = "int4"; }},
+      {"\"kv_cache\" is not a string", [](json& j) { j["kv_cache"] = 8; }},
       {"is not an object", [](json& j) { j["config"] = 3; }},
       {"must be arrays", [](json& j) { j["blobs"] = "x"; }},
   };

@@ -177,9 +177,9 @@ Agreement compare(const std::vector<float>& reference, const std::vector<float>&
 
 TEST(QuantizedForward, UsesTheInt4PathAndAnInt8Cache) {
   const Model& m = *models().q4;
-  EXPECT_TRUE(m.weights().quantized);
+  EXPECT_TRUE(m.weights().any_int4());
   EXPECT_TRUE(m.config().int8_kv_cache);
-  EXPECT_FALSE(models().dequantized->weights().quantized);
+  EXPECT_FALSE(models().dequantized->weights().any_int4());
 }
 
 TEST(QuantizedForward, LogitsDoNotDependOnHowTokensAreFed) {
@@ -224,9 +224,9 @@ TEST(QuantizedForward, AMatrixInt4CannotHoldStaysBf16AndRunsInFloat) {
   ASSERT_NE(wo, nullptr);
   EXPECT_EQ(wo->type, format::TensorType::kBF16);
   EXPECT_EQ(m.q4->file()->find("model.layers.0.self_attn.q_proj.weight")->type, format::TensorType::kQ4G32);
-  EXPECT_TRUE(m.q4->weights().quantized);
-  EXPECT_EQ(m.q4->weights().q_layers[0].wo.blocks, nullptr);
-  EXPECT_NE(m.q4->weights().layers[0].wo.data, nullptr);
+  EXPECT_TRUE(m.q4->weights().any_int4());
+  EXPECT_FALSE(m.q4->weights().layers[0].wo.int4());
+  EXPECT_NE(m.q4->weights().layers[0].wo.f.data, nullptr);
 
   // Against the float path on the same (dequantized int4 + bf16) weights: only
   // int8 activation and KV rounding differ, as for an all-int4 model.

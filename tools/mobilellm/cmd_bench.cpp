@@ -35,21 +35,13 @@ using Region = std::span<const uint8_t>;
 std::vector<Region> decode_weight_regions(const model::Model& model) {
   const auto& w = model.weights();
   std::vector<Region> regions;
-  auto q4 = [&](const quant::Q4Matrix& m) { regions.emplace_back(m.blocks, quant::q4_packed_bytes(m.scheme, m.rows, m.cols)); };
-  auto fl = [&](const kernels::WeightMatrix& m) {
-    regions.emplace_back(static_cast<const uint8_t*>(m.data), static_cast<size_t>(m.rows * m.cols) * dtype_size(m.dtype));
+  auto add = [&](const model::Linear& m) {
+    const uint8_t* data = m.int4() ? m.q.blocks : static_cast<const uint8_t*>(m.f.data);
+    regions.emplace_back(data, m.stored_bytes());
   };
-  for (int64_t l = 0; l < model.config().num_layers(); ++l) {
-    if (w.quantized) {
-      const auto& q = w.q_layers[static_cast<size_t>(l)];
-      for (const auto* m : {&q.wq, &q.wk, &q.wv, &q.wo, &q.w_gate, &q.w_up, &q.w_down}) q4(*m);
-    } else {
-      const auto& f = w.layers[static_cast<size_t>(l)];
-      for (const auto* m : {&f.wq, &f.wk, &f.wv, &f.wo, &f.w_gate, &f.w_up, &f.w_down}) fl(*m);
-    }
-  }
-  if (w.quantized) q4(w.q_output);
-  else fl(w.output);
+  for (const auto& l : w.layers)
+    for (const auto* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) add(*m);
+  add(w.output);
   return regions;
 }
 
@@ -111,7 +103,6 @@ std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint32_t seed) {
 // Keys and values for positions [0, depth) written straight into the cache
 // (random values, no forward pass): to reach a long context in seconds.
 void fill_synthetic(model::KvCache& cache, const model::ModelConfig& c, int64_t depth) {
-  cache.reserve(depth);
   std::mt19937 rng(3);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> k(static_cast<size_t>(c.kv_dim())), v(k.size());
@@ -122,12 +113,7 @@ void fill_synthetic(model::KvCache& cache, const model::ModelConfig& c, int64_t 
       for (auto& x : k) x = normal(rng);
       for (auto& x : v) x = normal(rng);
       const int64_t row = full ? p : p % layer.slots;
-      if (layer.int8) {
-        layer.int8->write(row, k.data(), v.data());
-      } else {
-        std::copy(k.begin(), k.end(), layer.k.data() + row * c.kv_dim());
-        std::copy(v.begin(), v.end(), layer.v.data() + row * c.kv_dim());
-      }
+      layer.rows->write(row, k.data(), v.data());
     }
   }
   cache.advance(depth);
@@ -292,7 +278,7 @@ void add_bench_command(CLI::App& app) {
       rows.push_back(row);
     }
 
-    const std::string scheme = model->file() ? model->file()->index().scheme : "checkpoint";
+    const std::string scheme = model->file() ? format::scheme_name(model->file()->index().scheme) : "checkpoint";
     const double rss = peak_rss_mb();
     if (opts->json) {
       json out = {{"model", opts->model},

@@ -36,7 +36,7 @@ void draw_progress(uint64_t done, uint64_t total, const std::string& tensor, dou
 
 void add_convert_command(CLI::App& app) {
   struct Options {
-    std::string model, out, scheme = "q4g32";
+    std::string model, out, scheme = format::scheme_name(format::Scheme::kQ4G32);
     int threads = 0;
     bool force = false;
   };
@@ -50,7 +50,7 @@ void add_convert_command(CLI::App& app) {
                   "q4g32: int4 group-32 weights (CPU scheme, spec §4.1); q4cw: int4 per-row weights with learned "
                   "scales (spec §4.2); q4_1: asymmetric int4 group-32 weights, ggml's Q4_1 (fp16 step and minimum "
                   "per 32 weights; a GGUF's Q4_1 blocks are kept as they are); bf16; f32")
-      ->check(CLI::IsMember({"q4g32", "q4cw", "q4_1", "bf16", "f32"}))
+      ->check(CLI::IsMember(format::scheme_names()))
       ->capture_default_str();
   add_threads_option(cmd, opts->threads);
   cmd->callback([opts] {

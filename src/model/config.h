@@ -51,8 +51,8 @@ struct ModelConfig {
   int64_t bos_token_id = -1;
   std::vector<int64_t> eos_token_ids;
   int64_t pad_token_id = -1;
-  // Chosen by the loader, not read from config.json: the q4g32 and q4_1
-  // schemes keep keys and values in int8 (spec §4.4).
+  // Chosen by the loader, not read from config.json: a model file's index
+  // "kv_cache" (docs/FORMAT.md; int8 is spec §4.4).
   bool int8_kv_cache = false;
 
   int64_t num_layers() const { return static_cast<int64_t>(layers.size()); }

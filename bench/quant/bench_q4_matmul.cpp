@@ -179,6 +179,8 @@ BENCHMARK(BM_Q4Gemm)
     ->ArgsProduct({{256}, {1280}, {6144}, {2}, {0, 2}})
     ->ArgsProduct({{256}, {1280}, {1280}, {2}, {0, 2}})
     ->ArgsProduct({{256}, {6144}, {1280}, {1}, {0, 2}})
+    // Around the AMX table's crossover to the VNNI kernel (kAmxMinTokens).
+    ->ArgsProduct({{4, 8, 12, 16, 32, 64}, {1280}, {1280}, {1}, {0}})
     ->UseRealTime();
 BENCHMARK(BM_Int8Attention)->ArgName("keys")->Arg(512)->Arg(8192)->Arg(131072);
 BENCHMARK(BM_Int8AttentionRanged)->ArgName("keys")->Arg(512)->Arg(2048);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernels/float_kernels.h"
+#include "kernels/isa_dispatch.h"
 #include "kernels/tables.h"
 #include "runtime/cpu_features.h"
 #include "runtime/error.h"
@@ -17,6 +18,7 @@ const FloatKernels* compiled_table(Isa isa) {
 #if defined(__x86_64__)
     case Isa::kAvx2: return &kAvx2FloatKernels;
     case Isa::kAvx512: return &kAvx512FloatKernels;
+    case Isa::kAmx: return &kAvx512FloatKernels;  // AMX has no float kernels of its own
 #endif
 #if defined(__aarch64__)
     case Isa::kNeon: return &kNeonFloatKernels;
@@ -31,19 +33,13 @@ bool cpu_runs(Isa isa) {
     case Isa::kScalar: return true;
     case Isa::kAvx2: return cpu.avx2;
     case Isa::kAvx512: return cpu.avx512;
+    case Isa::kAmx: return cpu.avx512 && cpu.amx_int8;
     case Isa::kNeon: return cpu.neon;
   }
   return false;
 }
 
-const FloatKernels& choose() {
-  if (const std::optional<Isa> forced = forced_isa()) {
-    if (const FloatKernels* table = float_kernels_for(*forced)) return *table;
-    throw Error(std::string("MOBILELLM_ISA=") + isa_name(*forced) +
-                ": not compiled into this build or not supported by this CPU");
-  }
-  return *float_kernels_for(runnable_isas().back());
-}
+constexpr TableFamily<FloatKernels> kFloatFamily = {compiled_table, cpu_runs, "amx needs AVX-512 and AMX-INT8 and runs the avx512 float kernels"};
 
 }  // namespace
 
@@ -52,6 +48,7 @@ const char* isa_name(Isa isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
+    case Isa::kAmx: return "amx";
     case Isa::kNeon: return "neon";
   }
   return "?";
@@ -62,20 +59,15 @@ std::optional<Isa> forced_isa() {
   if (!forced || !*forced) return std::nullopt;
   for (Isa isa : kAllIsas)
     if (std::string(forced) == isa_name(isa)) return isa;
-  throw Error(std::string("MOBILELLM_ISA=") + forced + ": unknown ISA (expected scalar, avx2, avx512 or neon)");
+  throw Error(std::string("MOBILELLM_ISA=") + forced + ": unknown ISA (expected scalar, avx2, avx512, amx or neon)");
 }
 
-const FloatKernels* float_kernels_for(Isa isa) { return cpu_runs(isa) ? compiled_table(isa) : nullptr; }
+const FloatKernels* float_kernels_for(Isa isa) { return table_for(kFloatFamily, isa); }
 
-std::vector<Isa> runnable_isas() {
-  std::vector<Isa> isas;
-  for (Isa isa : kAllIsas)
-    if (float_kernels_for(isa)) isas.push_back(isa);
-  return isas;
-}
+std::vector<Isa> runnable_isas() { return runnable(kFloatFamily); }
 
 const FloatKernels& float_kernels() {
-  static const FloatKernels& chosen = choose();
+  static const FloatKernels& chosen = choose(kFloatFamily);
   return chosen;
 }
 

@@ -1,11 +1,8 @@
 // Chooses the QuantKernels table once per process: the widest ISA compiled in
 // that this CPU runs, unless MOBILELLM_ISA names another.
-#include <cstdlib>
-#include <string>
-
+#include "kernels/isa_dispatch.h"
 #include "quant/tables.h"
 #include "runtime/cpu_features.h"
-#include "runtime/error.h"
 
 namespace mobilellm::quant {
 namespace {
@@ -18,6 +15,7 @@ const QuantKernels* compiled_table(Isa isa) {
 #if defined(__x86_64__)
     case Isa::kAvx2: return &kAvx2QuantKernels;
     case Isa::kAvx512: return &kAvx512QuantKernels;
+    case Isa::kAmx: return &kAmxQuantKernels;
 #endif
 #if defined(__aarch64__)
     case Isa::kNeon: return &kNeonQuantKernels;
@@ -33,34 +31,25 @@ bool cpu_runs(Isa isa) {
     case Isa::kScalar: return true;
     case Isa::kAvx2: return cpu.avx2;
     case Isa::kAvx512: return cpu.avx512 && cpu.avx512_vnni;
+    case Isa::kAmx: return cpu.avx512 && cpu.avx512_vnni && cpu.amx_int8;
     case Isa::kNeon: return cpu.neon && cpu.neon_dotprod;
   }
   return false;
 }
 
-const QuantKernels& choose() {
-  if (const std::optional<Isa> forced = kernels::forced_isa()) {
-    if (const QuantKernels* table = quant_kernels_for(*forced)) return *table;
-    throw Error(std::string("MOBILELLM_ISA=") + kernels::isa_name(*forced) +
-                ": the quantized kernels for it are not compiled in or this CPU lacks their instructions "
-                "(avx512 needs AVX-512 VNNI, neon the dot-product extension)");
-  }
-  return *quant_kernels_for(runnable_quant_isas().back());
-}
+constexpr kernels::TableFamily<QuantKernels> kQuantFamily = {
+    compiled_table, cpu_runs,
+    "the quantized avx512 table needs AVX-512 VNNI, amx also AMX-INT8 and the kernel's tile-data permission, "
+    "neon the dot-product extension"};
 
 }  // namespace
 
-const QuantKernels* quant_kernels_for(Isa isa) { return cpu_runs(isa) ? compiled_table(isa) : nullptr; }
+const QuantKernels* quant_kernels_for(Isa isa) { return kernels::table_for(kQuantFamily, isa); }
 
-std::vector<Isa> runnable_quant_isas() {
-  std::vector<Isa> isas;
-  for (Isa isa : kernels::kAllIsas)
-    if (quant_kernels_for(isa)) isas.push_back(isa);
-  return isas;
-}
+std::vector<Isa> runnable_quant_isas() { return kernels::runnable(kQuantFamily); }
 
 const QuantKernels& quant_kernels() {
-  static const QuantKernels& chosen = choose();
+  static const QuantKernels& chosen = kernels::choose(kQuantFamily);
   return chosen;
 }
 

@@ -8,6 +8,7 @@ extern const QuantKernels kScalarQuantKernels;  // ref/quant_ref.cpp
 #if defined(__x86_64__)
 extern const QuantKernels kAvx2QuantKernels;    // x86/quant_avx2.cpp
 extern const QuantKernels kAvx512QuantKernels;  // x86/quant_avx512_vnni.cpp
+extern const QuantKernels kAmxQuantKernels;     // x86/quant_amx.cpp
 #endif
 #if defined(__aarch64__)
 extern const QuantKernels kNeonQuantKernels;  // arm/quant_neon_dot.cpp

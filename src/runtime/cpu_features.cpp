@@ -5,6 +5,10 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -12,6 +16,20 @@
 
 namespace mobilellm {
 namespace {
+
+#if defined(__x86_64__)
+// Linux (5.16+) hands a process the 8 KB AMX tile data state only on request;
+// without it the first tile instruction raises SIGILL.
+bool amx_permitted() {
+#if defined(__linux__)
+  constexpr int kArchReqXcompPerm = 0x1023;  // ARCH_REQ_XCOMP_PERM (asm/prctl.h)
+  constexpr int kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+#endif
 
 CpuFeatures detect() {
   CpuFeatures f;
@@ -29,8 +47,8 @@ CpuFeatures detect() {
     xcr0 = (uint64_t{hi} << 32) | lo;
   }
   const bool ymm_saved = (xcr0 & 0x6) == 0x6, zmm_saved = (xcr0 & 0xe6) == 0xe6;
-  unsigned b7 = 0, c7 = 0, a71 = 0;
-  if (__get_cpuid_count(7, 0, &a, &b7, &c7, &d)) {
+  unsigned b7 = 0, c7 = 0, d7 = 0, a71 = 0;
+  if (__get_cpuid_count(7, 0, &a, &b7, &c7, &d7)) {
     unsigned unused_b = 0, unused_c = 0;
     __get_cpuid_count(7, 1, &a71, &unused_b, &unused_c, &d);
   }
@@ -39,6 +57,8 @@ CpuFeatures detect() {
   f.avx512_vnni = f.avx512 && (c7 & (1u << 11));
   f.avx512_bf16 = f.avx512 && (a71 & (1u << 5));
   f.avx_vnni = f.avx2 && (a71 & (1u << 4));
+  const bool tiles_saved = (xcr0 & 0x60000) == 0x60000;  // XTILECFG, XTILEDATA
+  f.amx_int8 = f.avx512 && tiles_saved && (d7 & (1u << 24)) && (d7 & (1u << 25)) && amx_permitted();
 #elif defined(__aarch64__)
   f.neon = true;
 #if defined(__linux__)
@@ -67,6 +87,7 @@ std::string describe(const CpuFeatures& f) {
   add(f.avx512_vnni, "avx512-vnni");
   add(f.avx512_bf16, "avx512-bf16");
   add(f.avx_vnni, "avx-vnni");
+  add(f.amx_int8, "amx-int8");
   add(f.neon, "neon");
   add(f.neon_dotprod, "neon-dotprod");
   return s.empty() ? "scalar" : s;

@@ -10,6 +10,9 @@ struct CpuFeatures {
   bool avx512_vnni = false;
   bool avx512_bf16 = false;
   bool avx_vnni = false;
+  // AMX-TILE and AMX-INT8, the OS saves the tile state, and Linux granted
+  // this process the tile data (arch_prctl, requested at detection).
+  bool amx_int8 = false;
   bool neon = false;
   bool neon_dotprod = false;
 };

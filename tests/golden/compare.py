@@ -28,7 +28,7 @@ import numpy as np
 
 # The kernel tables the logits test also forces one by one (MOBILELLM_ISA); one that this build or
 # CPU lacks is skipped, so an AVX-512 machine tests AVX-512 and every machine tests scalar.
-ISAS = ("scalar", "avx2", "avx512", "neon")
+ISAS = ("scalar", "avx2", "avx512", "amx", "neon")
 ISA_MISSING = "not compiled into this build or not supported by this CPU"
 
 

@@ -14,6 +14,7 @@
 #include "quant/int4_quant.h"
 #include "quant/int8_quant.h"
 #include "quant/quant_kernels.h"
+#include "runtime/cpu_features.h"
 #include "runtime/dtype.h"
 #include "tables_under_test.h"
 
@@ -267,6 +268,17 @@ TEST(Q4Matmul, ThreadPoolSplitMatchesOneCall) {
   ThreadPool pool(3);
   q4_matmul(pool, k, x, m, p.w, got.data());
   EXPECT_EQ(got, want);
+}
+
+// The AMX table is runnable exactly where the CPU has AMX-INT8 and the OS
+// granted the tile state, so quant_kernel_tests runs it on such a machine.
+TEST(QuantDispatch, AmxTableRunsWhereTheCpuHasAmx) {
+  const CpuFeatures& cpu = cpu_features();
+  const QuantKernels* amx = quant_kernels_for(kernels::Isa::kAmx);
+  EXPECT_EQ(amx != nullptr, cpu.amx_int8 && cpu.avx512_vnni);
+  if (amx) {
+    EXPECT_EQ(amx->isa, kernels::Isa::kAmx);
+  }
 }
 
 }  // namespace

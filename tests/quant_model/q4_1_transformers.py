@@ -37,7 +37,7 @@ import make_fixtures  # noqa: E402  (its logits_of builds the masks transformers
 MIN_TOP1 = 0.9
 MAX_MEAN_KL = 1e-2
 MAX_SHARE_OF_ORIGINAL = 0.25
-ISAS = ("scalar", "avx2", "avx512", "neon")
+ISAS = ("scalar", "avx2", "avx512", "amx", "neon")
 ISA_MISSING = "not compiled into this build or not supported by this CPU"
 # The matrices `convert --scheme q4_1` quantizes (norms stay f32; so do matrices whose width 32 does
 # not divide).

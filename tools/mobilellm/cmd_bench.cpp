@@ -286,6 +286,7 @@ void add_bench_command(CLI::App& app) {
                   {"threads", pool.size()},
                   {"batch", opts->batch},
                   {"kernels", kernels::isa_name(quant::quant_kernels().isa)},
+                  {"float_kernels", kernels::isa_name(kernels::float_kernels().isa)},
                   {"all_global", opts->all_global},
                   {"reps", opts->reps},
                   {"warmup", opts->warmup},
@@ -311,8 +312,9 @@ void add_bench_command(CLI::App& app) {
     }
     std::printf("model      %s (%s%s)\n", opts->model.c_str(), scheme.c_str(),
                 opts->all_global ? ", every layer global" : "");
-    std::printf("threads    %d, kernels %s, prefill batch %lld\n", pool.size(),
-                kernels::isa_name(quant::quant_kernels().isa), static_cast<long long>(opts->batch));
+    std::printf("threads    %d, kernels: quantized %s, float %s; prefill batch %lld\n", pool.size(),
+                kernels::isa_name(quant::quant_kernels().isa), kernels::isa_name(kernels::float_kernels().isa),
+                static_cast<long long>(opts->batch));
     std::printf("load       %.3f s\n", load_s);
     std::printf("bandwidth  %.2f GB/s (reading the weights a decode step reads, in place, best of 5)\n", bandwidth);
     std::printf("weights    %.1f MB read per decoded token\n", weights / 1e6);

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "chat/chat_format.h"
 #include "runtime/error.h"
-#include "tokenizer/chat_format.h"
 #include "tokenizer/loaders.h"
 
 namespace {

@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "tokenizer/chat_format.h"
+#include "chat/chat_format.h"
 #include "tokenizer/tokenizer.h"
 
 namespace mobilellm {

@@ -6,14 +6,16 @@
 #include <cstdint>
 #include <string>
 
+#include "chat/json_schema_grammar.h"
 #include "runtime/error.h"
 #include "server/api_error.h"
 #include "server/json.h"
-#include "server/json_schema_grammar.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mobilellm;
-  using namespace mobilellm::server;
+  using namespace mobilellm::chat;
+  using mobilellm::server::ApiError;
+  using mobilellm::server::parse_request_json;
   try {
     Json schema = parse_request_json(std::string(reinterpret_cast<const char*>(data), size));
     if (size > 0 && data[0] == '{') {

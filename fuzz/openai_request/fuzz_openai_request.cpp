@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "chat/chat_format.h"
+#include "chat/json_schema_grammar.h"
 #include "runtime/error.h"
 #include "server/api_error.h"
 #include "server/json.h"
-#include "server/json_schema_grammar.h"
 #include "server/openai_request.h"
-#include "tokenizer/chat_format.h"
 
 namespace {
 
@@ -22,14 +22,14 @@ using namespace mobilellm::server;
 
 void plan_chat(const Json& body) {
   ChatRequest r = parse_chat_request(body, Sampling{});
-  (void)render_llama4_chat(r.messages, r.tools_json, true);
+  (void)ChatFormat().render(r.messages, r.tools_json.empty() ? Json() : parse_json_text(r.tools_json, "tools"), true);
   if (r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed) {
-    std::vector<ToolSchema> tools;
+    std::vector<chat::ToolSchema> tools;
     for (const auto& t : r.tools)
       if (r.tool_choice == ToolChoice::kRequired || t.name == r.tool_name) tools.push_back({t.name, t.parameters});
-    (void)tool_call_grammar(tools);
+    (void)chat::tool_call_grammar(tools);
   } else if (r.response_format == ResponseFormat::kJsonSchema) {
-    (void)json_schema_grammar(r.schema);
+    (void)chat::json_schema_grammar(r.schema);
   }
 }
 

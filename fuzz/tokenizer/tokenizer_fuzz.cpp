@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "chat/chat_format.h"
+#include "chat/jinja/template.h"
 #include "runtime/error.h"
-#include "tokenizer/chat_format.h"
-#include "tokenizer/jinja/template.h"
 #include "tokenizer/llama4_splitter.h"
 #include "tokenizer/pcre2_splitter.h"
 #include "tokenizer/tokenizer.h"

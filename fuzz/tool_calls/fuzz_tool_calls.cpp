@@ -7,11 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "server/json.h"
-#include "server/tool_calls.h"
+#include "chat/json.h"
+#include "chat/tool_calls.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace mobilellm::server;
+  using namespace mobilellm;
+  using namespace mobilellm::chat;
   const std::string text(reinterpret_cast<const char*>(data), size);
   static const std::vector<std::string> known = {"get_weather", "f"};
   for (const auto* names : {&known, static_cast<const std::vector<std::string>*>(nullptr)}) {

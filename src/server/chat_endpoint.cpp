@@ -2,15 +2,14 @@
 // constrained JSON output, and the answer whole or streamed over SSE.
 #include <ctime>
 
+#include "chat/json_schema_grammar.h"
+#include "chat/tool_calls.h"
 #include "runtime/error.h"
 #include "runtime/timer.h"
 #include "server/api_error.h"
-#include "server/json_schema_grammar.h"
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/server_state.h"
-#include "server/sse.h"
-#include "server/tool_calls.h"
 
 namespace mobilellm::server {
 namespace {
@@ -20,27 +19,27 @@ constexpr const char* kEndpoint = "/v1/chat/completions";
 // Everything decided before the request waits for a slot.
 struct ChatPlan {
   GenerateRequest gen;
-  std::unique_ptr<GrammarConstraint> constraint;
+  std::unique_ptr<chat::GrammarConstraint> constraint;
   bool parse_tools = false;
   std::vector<std::string> tool_names;
   bool logprobs = false;
   bool include_usage = false;
 };
 
-Grammar grammar_for(const ChatRequest& r) {
+chat::Grammar grammar_for(const ChatRequest& r) {
   if (r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed) {
-    std::vector<ToolSchema> tools;
+    std::vector<chat::ToolSchema> tools;
     for (const auto& t : r.tools)
       if (r.tool_choice == ToolChoice::kRequired || t.name == r.tool_name) tools.push_back({t.name, t.parameters});
     try {
-      return tool_call_grammar(tools);
+      return chat::tool_call_grammar(tools);
     } catch (const Error& e) {
       throw invalid_request(std::string("tool parameters: ") + e.what(), "tools");
     }
   }
-  if (r.response_format == ResponseFormat::kJsonObject) return json_object_grammar();
+  if (r.response_format == ResponseFormat::kJsonObject) return chat::json_object_grammar();
   try {
-    return json_schema_grammar(r.schema);
+    return chat::json_schema_grammar(r.schema);
   } catch (const Error& e) {
     throw invalid_request(e.what(), "response_format.json_schema.schema");
   }
@@ -61,7 +60,7 @@ ChatPlan plan(ServerState& state, const ChatRequest& r) {
   p.gen.logprobs = r.logprobs ? r.top_logprobs : -1;
   const bool forced = r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed;
   if (forced || r.response_format != ResponseFormat::kText) {
-    p.constraint = std::make_unique<GrammarConstraint>(grammar_for(r), *state.vocab, p.gen.stop_ids);
+    p.constraint = std::make_unique<chat::GrammarConstraint>(grammar_for(r), *state.vocab, p.gen.stop_ids);
     p.gen.constraint = p.constraint.get();
     p.gen.stop_strings.clear();  // a stop string could cut the JSON short
   }
@@ -72,8 +71,7 @@ ChatPlan plan(ServerState& state, const ChatRequest& r) {
   return p;
 }
 
-
-Json tool_calls_json(const std::vector<ParsedToolCall>& calls, bool streamed) {
+Json tool_calls_json(const std::vector<chat::ParsedToolCall>& calls, bool streamed) {
   Json out = Json::array();
   for (size_t i = 0; i < calls.size(); ++i) {
     Json call = {{"id", random_id("call_")},
@@ -111,7 +109,7 @@ void respond_whole(ServerState& state, ChatPlan& p, Admitted& admitted, httplib:
   Json message = {{"role", "assistant"}, {"content", result.text}};
   std::string finish = finish_reason_name(result.finish);
   if (p.parse_tools) {
-    if (auto calls = parse_tool_calls(result.text, p.tool_names)) {
+    if (auto calls = chat::parse_tool_calls(result.text, p.tool_names)) {
       message["content"] = nullptr;
       message["tool_calls"] = tool_calls_json(*calls, false);
       finish = "tool_calls";
@@ -126,7 +124,7 @@ void respond_whole(ServerState& state, ChatPlan& p, Admitted& admitted, httplib:
                      {"model", state.model_name},
                      {"choices", Json::array({choice})},
                      {"usage", usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens)}};
-  res.set_content(dump(body), "application/json");
+  res.set_content(dump_json(body), "application/json");
 }
 
 // One streamed answer: lives in the content provider until the last event.
@@ -150,75 +148,58 @@ struct ChatStream {
     return c;
   }
 
+  Json usage_chunk(const GenerateResult& result) const {
+    if (!plan.include_usage) return nullptr;
+    Json c = chunk(Json::object(), nullptr);
+    c["choices"] = Json::array();
+    c["usage"] = usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens);
+    return c;
+  }
+
   void run(httplib::DataSink& sink) {
-    auto send = [&](const std::string& event) {
-      if (!sink.write(event.data(), event.size())) admitted.client->set();
-      return !admitted.client->gone().load();
-    };
     const Tokenizer& tokenizer = state.engine->tokenizer();
     GenerateRequest& gen = plan.gen;
     gen.cancel = &admitted.client->gone();
-    send(sse_event(chunk({{"role", "assistant"}, {"content", ""}}, nullptr)));
-
     // While the answer may still turn out to be tool calls, hold it back.
     bool holding = plan.parse_tools;
     std::string held;
     Json pending_logprobs = Json::array();
-    auto flush_content = [&](const std::string& text) {
+    auto flush_content = [&](chat::EventStream& events, const std::string& text) {
       if (text.empty() && pending_logprobs.empty()) return true;
       Json lp = plan.logprobs ? Json{{"content", pending_logprobs}} : Json(nullptr);
       pending_logprobs = Json::array();
-      return send(sse_event(chunk({{"content", text}}, nullptr, lp)));
+      return events.send(chunk({{"content", text}}, nullptr, lp));
     };
-    GenerateResult result;
-    try {
-      result = admitted.lease->session().generate(gen, [&](const TokenEvent& e) {
+    auto generate = [&](chat::EventStream& events) {
+      events.send(chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+      return admitted.lease->session().generate(gen, [&](const TokenEvent& e) {
         if (plan.logprobs && e.logprob && !(e.last && std::find(gen.stop_ids.begin(), gen.stop_ids.end(), e.id) != gen.stop_ids.end()))
           pending_logprobs.push_back(chat_logprob_entry(tokenizer, *e.logprob));
         if (holding) {
           held += e.text;
-          if (may_be_tool_call(held, plan.tool_names)) return !admitted.client->gone().load();
+          if (chat::may_be_tool_call(held, plan.tool_names)) return !admitted.client->gone().load();
           holding = false;
-          return flush_content(std::exchange(held, {}));
+          return flush_content(events, std::exchange(held, {}));
         }
-        return flush_content(std::string(e.text));
+        return flush_content(events, std::string(e.text));
       });
-    } catch (const std::exception& e) {
-      send(sse_event(ApiError(500, "server_error", e.what()).body()));
-      send(kSseDone);
-      sink.done();
-      return;
-    }
-    record_generation(state, result);
-    if (result.finish == FinishReason::kCancelled && !state.watch.shutting_down()) {
-      record_request(state, kEndpoint, 499, timer.seconds());
-      sink.done();
-      return;
-    }
-    std::string finish = finish_reason_name(result.finish);
-    if (holding) {
-      if (auto calls = parse_tool_calls(held, plan.tool_names)) {
-        send(sse_event(chunk({{"tool_calls", tool_calls_json(*calls, true)}}, nullptr)));
-        finish = "tool_calls";
+    };
+    auto last_chunk = [&](const GenerateResult& result, chat::EventStream& events) {
+      std::string finish = finish_reason_name(result.finish);
+      if (holding) {
+        if (auto calls = chat::parse_tool_calls(held, plan.tool_names)) {
+          events.send(chunk({{"tool_calls", tool_calls_json(*calls, true)}}, nullptr));
+          finish = "tool_calls";
+        } else {
+          flush_content(events, held);
+        }
       } else {
-        flush_content(held);
+        flush_content(events, "");
       }
-    } else {
-      flush_content("");
-    }
-    send(sse_event(chunk(Json::object(), finish)));
-    if (plan.include_usage) {
-      Json usage = {{"id", id},
-                    {"object", "chat.completion.chunk"},
-                    {"created", created},
-                    {"model", state.model_name},
-                    {"choices", Json::array()},
-                    {"usage", usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens)}};
-      send(sse_event(usage));
-    }
-    send(kSseDone);
-    record_request(state, kEndpoint, 200, timer.seconds());
-    sink.done();
+      return chunk(Json::object(), finish);
+    };
+    stream_answer(state, admitted, sink, kEndpoint, timer, generate, last_chunk,
+                  [&](const GenerateResult& result) { return usage_chunk(result); });
   }
 };
 

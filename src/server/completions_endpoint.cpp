@@ -7,7 +7,6 @@
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/server_state.h"
-#include "server/sse.h"
 
 namespace mobilellm::server {
 namespace {
@@ -52,16 +51,11 @@ struct CompletionStream {
   }
 
   void run(httplib::DataSink& sink) {
-    auto send = [&](const std::string& event) {
-      if (!sink.write(event.data(), event.size())) admitted.client->set();
-      return !admitted.client->gone().load();
-    };
     const Tokenizer& tokenizer = state.engine->tokenizer();
     Session& session = admitted.lease->session();
     const bool with_logprobs = request.logprobs >= 0;
     int64_t offset = 0;
-    GenerateResult result;
-    try {
+    auto generate = [&](chat::EventStream& events) {
       if (request.echo) {
         // Score the prompt first so its chunk can carry its logprobs; the
         // generation below then reuses the cache.
@@ -76,9 +70,9 @@ struct CompletionStream {
           offset = legacy.end_offset();
           lp = legacy.json();
         }
-        send(sse_event(chunk(Json::array({choice_json(0, tokenizer.decode(prompt), lp, nullptr)}))));
+        events.send(chunk(Json::array({choice_json(0, tokenizer.decode(prompt), lp, nullptr)})));
       }
-      result = session.generate(gen, [&](const TokenEvent& e) {
+      return session.generate(gen, [&](const TokenEvent& e) {
         Json lp = nullptr;
         if (with_logprobs && e.logprob) {
           LegacyLogprobs legacy(tokenizer, offset);
@@ -86,29 +80,19 @@ struct CompletionStream {
           offset = legacy.end_offset();
           lp = legacy.json();
         }
-        return send(sse_event(chunk(Json::array({choice_json(0, std::string(e.text), lp, nullptr)}))));
+        return events.send(chunk(Json::array({choice_json(0, std::string(e.text), lp, nullptr)})));
       });
-    } catch (const std::exception& e) {
-      send(sse_event(ApiError(500, "server_error", e.what()).body()));
-      send(kSseDone);
-      sink.done();
-      return;
-    }
-    record_generation(state, result);
-    if (result.finish == FinishReason::kCancelled && !state.watch.shutting_down()) {
-      record_request(state, kEndpoint, 499, timer.seconds());
-      sink.done();
-      return;
-    }
-    send(sse_event(chunk(Json::array({choice_json(0, "", nullptr, finish_reason_name(result.finish))}))));
-    if (request.common.include_usage) {
+    };
+    auto last_chunk = [&](const GenerateResult& result, chat::EventStream&) {
+      return chunk(Json::array({choice_json(0, "", nullptr, finish_reason_name(result.finish))}));
+    };
+    auto usage_chunk = [&](const GenerateResult& result) {
+      if (!request.common.include_usage) return Json(nullptr);
       Json usage = chunk(Json::array());
       usage["usage"] = usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens);
-      send(sse_event(usage));
-    }
-    send(kSseDone);
-    record_request(state, kEndpoint, 200, timer.seconds());
-    sink.done();
+      return usage;
+    };
+    stream_answer(state, admitted, sink, kEndpoint, timer, generate, last_chunk, usage_chunk);
   }
 };
 
@@ -181,7 +165,7 @@ bool handle_completions(ServerState& state, const httplib::Request& http, httpli
                      {"model", state.model_name},
                      {"choices", choices},
                      {"usage", usage_json(prompt_tokens, completion_tokens, cached_tokens)}};
-  res.set_content(dump(body), "application/json");
+  res.set_content(dump_json(body), "application/json");
   return false;
 }
 

@@ -12,9 +12,6 @@
 
 namespace mobilellm::server {
 
-// Serializes a response; invalid UTF-8 (never expected) becomes U+FFFD instead of throwing.
-std::string dump(const Json& j);
-
 std::string random_id(const std::string& prefix);  // "chatcmpl-…", "cmpl-…", "call_…"
 
 Json usage_json(int64_t prompt_tokens, int64_t completion_tokens, int64_t cached_tokens);

@@ -57,7 +57,7 @@ class HttpServer final : public httplib::Server {
 void set_error(httplib::Response& res, const ApiError& e) {
   res.status = e.status();
   if (e.status() == 503) res.set_header("Retry-After", "1");
-  res.set_content(dump(e.body()), "application/json");
+  res.set_content(dump_json(e.body()), "application/json");
 }
 
 const char* status_type(int status) {
@@ -104,7 +104,7 @@ bool models(ServerState& state, const httplib::Request&, httplib::Response& res)
                       {"created", state.created},
                       {"owned_by", "mobilellm"},
                       {"max_model_len", state.context}};
-  res.set_content(dump(Json{{"object", "list"}, {"data", Json::array({model})}}), "application/json");
+  res.set_content(dump_json(Json{{"object", "list"}, {"data", Json::array({model})}}), "application/json");
   return false;
 }
 
@@ -163,13 +163,13 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(options.req
     const std::string message = res.status == 404   ? "no endpoint " + req.method + " " + req.path
                                 : res.status == 413 ? "the request body is larger than the limit"
                                                     : "the request could not be served";
-    res.set_content(dump(ApiError(res.status, status_type(res.status), message).body()), "application/json");
+    res.set_content(dump_json(ApiError(res.status, status_type(res.status), message).body()), "application/json");
   });
 
   http.Get("/health", [&state](const httplib::Request&, httplib::Response& res) {
     const bool ready = state.ready.load();
     res.status = ready ? 200 : 503;
-    res.set_content(dump(Json{{"status", ready ? "ok" : "loading"}}), "application/json");
+    res.set_content(dump_json(Json{{"status", ready ? "ok" : "loading"}}), "application/json");
   });
   http.Get("/v1/models", wrap(state, "/v1/models", models));
   http.Get("/metrics", wrap(state, "/metrics", metrics));
@@ -216,7 +216,7 @@ ModelInfo Server::load() {
   if (state.context > max)
     throw Error("--ctx " + std::to_string(state.context) + " exceeds the model's " + std::to_string(max) + " positions");
   state.scheduler = std::make_unique<Scheduler>(*engine, state.options.parallel, state.context, state.options.max_queue);
-  state.vocab = std::make_unique<SortedVocab>(engine->tokenizer());
+  state.vocab = std::make_unique<chat::SortedVocab>(engine->tokenizer());
   state.model_name = state.options.served_name.empty() ? engine->info().name : state.options.served_name;
   state.created = static_cast<int64_t>(std::time(nullptr));
   const ModelInfo info = engine->info();

@@ -4,13 +4,16 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
+#include "chat/event_stream.h"
+#include "chat/grammar_constraint.h"
+#include "runtime/timer.h"
 #include "server/client_watch.h"
-#include "server/grammar_constraint.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
 #include "server/server.h"
@@ -21,7 +24,7 @@ struct ServerState {
   ServerOptions options;
   std::shared_ptr<Engine> engine;
   std::unique_ptr<Scheduler> scheduler;
-  std::unique_ptr<SortedVocab> vocab;  // for constrained decoding
+  std::unique_ptr<chat::SortedVocab> vocab;  // for constrained decoding
   std::string model_name;
   int64_t context = 0;
   int64_t created = 0;  // unix time the model was loaded
@@ -48,6 +51,18 @@ int64_t completion_budget(const ServerState& state, int64_t prompt_tokens, std::
 
 // Metrics of one finished generation.
 void record_generation(ServerState& state, const GenerateResult& result);
+
+// The life of one streamed answer, the same for both generating endpoints:
+// `generate` sends the answer's events and returns its result. A failure then
+// ends the stream with an error event; an answer cancelled because the client
+// left ends it silently (status 499); a finished one ends with the events
+// `last_chunk` sends and returns (the chunk with the finish reason) and, when
+// `usage_chunk` gives one (not null), the usage chunk. Records the
+// generation and the request metrics; `started` times the request.
+void stream_answer(ServerState& state, Admitted& admitted, httplib::DataSink& sink, const std::string& endpoint,
+                   const Timer& started, const std::function<GenerateResult(chat::EventStream&)>& generate,
+                   const std::function<Json(const GenerateResult&, chat::EventStream&)>& last_chunk,
+                   const std::function<Json(const GenerateResult&)>& usage_chunk);
 
 // The endpoints. Each throws ApiError for a request it refuses. The
 // generating ones return true when the answer is streamed: the stream then

@@ -30,7 +30,7 @@ void handle_tokenizer_info(ServerState& state, const httplib::Request&, httplib:
                {"model_max_length", state.context},
                {"vocab_size", t.vocab_size()},
                {"chat_template", t.chat_template().empty() ? Json(nullptr) : Json(t.chat_template())}};
-  res.set_content(dump(info), "application/json");
+  res.set_content(dump_json(info), "application/json");
 }
 
 void handle_tokenize(ServerState& state, const httplib::Request& http, httplib::Response& res) {
@@ -63,7 +63,7 @@ void handle_tokenize(ServerState& state, const httplib::Request& http, httplib::
     for (int32_t id : ids) strs.push_back(token_string(t, id));
     out["token_strs"] = strs;
   }
-  res.set_content(dump(out), "application/json");
+  res.set_content(dump_json(out), "application/json");
 }
 
 void handle_detokenize(ServerState& state, const httplib::Request& http, httplib::Response& res) {
@@ -77,7 +77,7 @@ void handle_detokenize(ServerState& state, const httplib::Request& http, httplib
       throw invalid_request("'tokens' must hold token ids in 0.." + std::to_string(t.vocab_size() - 1), "tokens");
     ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
   }
-  res.set_content(dump(Json{{"prompt", t.decode(ids)}}), "application/json");
+  res.set_content(dump_json(Json{{"prompt", t.decode(ids)}}), "application/json");
 }
 
 }  // namespace mobilellm::server

@@ -8,10 +8,8 @@
 
 namespace mobilellm::tokenizer {
 
-char32_t byte_to_char(unsigned char b);
 // The bytes a byte-level string stands for, or nullopt if it has a character
 // outside the alphabet (or is not valid UTF-8).
 std::optional<std::string> byte_level_decode(std::string_view s);
-std::string byte_level_encode(std::string_view bytes);
 
 }  // namespace mobilellm::tokenizer

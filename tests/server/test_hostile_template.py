@@ -1,4 +1,4 @@
-"""A checkpoint's chat template is untrusted input (tokenizer/jinja/limits.h).
+"""A checkpoint's chat template is untrusted input (chat/jinja/limits.h).
 One that passes a limit while rendering a request gets that request a 400
 naming the limit, and the server keeps answering; one that passes a limit
 while loading makes `mobilellm serve` exit non-zero with the message."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference renderings of real chat templates (tests/tokenizer/chat_templates,
+"""Reference renderings of real chat templates (tests/chat/chat_templates,
 the templates of common models that llama.cpp collects) by jinja2 exactly as
 transformers' apply_chat_template runs them, on a few conversations: plain
 turns, a system prompt, tools offered, an assistant tool call and its result.

@@ -14,8 +14,8 @@
 // Each group's D then takes the same fp32 steps as the VNNI kernel
 // (q4_kernels_x86.h): acc += (D − term)·amax (kGroup32), integer sums
 // (kChannel), acc += D·d + term·m/8 (kAffine32), on 16-lane vectors whose lane
-// r is weight row r; the group scales differ per group, so a tile cannot sum
-// several groups (kChannel could, but takes the same path for one code path).
+// r is weight row r. The group scales differ per group, so a tile cannot sum
+// several groups (kChannel's could, but it shares the one path).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -93,15 +93,15 @@ inline void group_product(const int8_t* a, int64_t a_stride, const uint8_t* b, i
   Tiles::template dot<j, a_tile, b_tile>();
 }
 
-// acc[t] += the batch's n groups [g0, g0 + n) stored in c, as in the VNNI kernel.
+// acc[t] += the batch's n groups [g0, g0 + n) stored in c, as in the VNNI
+// kernel. All 16 tokens, padding included: a fixed count keeps acc in registers.
 template <Q4Scheme kScheme>
-inline void scale_batch(const int32_t (*c)[kAmxTokens][kAmxRows], int n, int64_t g0, int tokens,
-                        const int32_t* terms, int64_t groups, const float* scale, const float* offset, __m512* acc,
-                        __m512i* iacc) {
+inline void scale_batch(const int32_t (*c)[kAmxTokens][kAmxRows], int n, int64_t g0, const int32_t* terms,
+                        int64_t groups, const float* scale, const float* offset, __m512* acc, __m512i* iacc) {
   for (int j = 0; j < n; ++j) {
     const int64_t g = g0 + j;
     [[maybe_unused]] const __m512 s = _mm512_load_ps(scale + kAmxRows * g);
-    for (int t = 0; t < tokens; ++t) {
+    for (int t = 0; t < kAmxTokens; ++t) {
       const __m512i d = _mm512_load_si512(c[j][t]);
       const int32_t term = terms[t * groups + g];
       if constexpr (kScheme == Q4Scheme::kGroup32) {
@@ -118,11 +118,12 @@ inline void scale_batch(const int32_t (*c)[kAmxTokens][kAmxRows], int n, int64_t
 }
 
 // y for tokens [i0, i0 + tokens) and the live rows of the 16 starting at tile
-// `tile`, from the unpacked groups in b, scale, offset.
+// `tile`, from the unpacked groups in b, scale, offset; a and terms hold 16
+// tokens' codes and group terms (zero padded past m).
 template <class Tiles, Q4Scheme kScheme>
-inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, int64_t i0, int tokens,
-                        const Q4Matrix& w, int64_t tile, int live_rows, const uint8_t* b, const float* scale,
-                        const float* offset, float* y, int64_t ldy) {
+inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, const int32_t* terms, int64_t i0,
+                        int tokens, const Q4Matrix& w, int64_t tile, int live_rows, const uint8_t* b,
+                        const float* scale, const float* offset, float* y, int64_t ldy) {
   const int64_t groups = w.groups();
   alignas(64) int32_t c[2][kAmxBatch][kAmxTokens][kAmxRows];  // the batch being scaled, the one being stored
   __m512 acc[kAmxTokens];
@@ -131,7 +132,6 @@ inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, in
     acc[t] = _mm512_setzero_ps();
     iacc[t] = _mm512_setzero_si512();
   }
-  const int32_t* terms = x.group_term + i0 * groups;
   int previous_n = 0;
   for (int64_t g0 = 0, batch = 0; g0 < groups; g0 += kAmxBatch, batch ^= 1) {
     const int n = static_cast<int>(std::min<int64_t>(kAmxBatch, groups - g0));
@@ -140,14 +140,14 @@ inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, in
     if (n > 2) group_product<Tiles, 2>(a, a_stride, b, g0);
     if (n > 3) group_product<Tiles, 3>(a, a_stride, b, g0);
     if (previous_n)
-      scale_batch<kScheme>(c[batch ^ 1], previous_n, g0 - kAmxBatch, tokens, terms, groups, scale, offset, acc, iacc);
+      scale_batch<kScheme>(c[batch ^ 1], previous_n, g0 - kAmxBatch, terms, groups, scale, offset, acc, iacc);
     Tiles::template store<0>(&c[batch][0][0][0]);
     if (n > 1) Tiles::template store<1>(&c[batch][1][0][0]);
     if (n > 2) Tiles::template store<2>(&c[batch][2][0][0]);
     if (n > 3) Tiles::template store<3>(&c[batch][3][0][0]);
     previous_n = n;
     if (g0 + kAmxBatch >= groups)
-      scale_batch<kScheme>(c[batch], n, g0, tokens, terms, groups, scale, offset, acc, iacc);
+      scale_batch<kScheme>(c[batch], n, g0, terms, groups, scale, offset, acc, iacc);
   }
   // Rows past live_rows (another thread's tile, or past the matrix) are neither read nor written.
   const int64_t row0 = tile * kQ4TileRows;
@@ -180,7 +180,9 @@ void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t t
   // Grow-only per thread (pool threads persist, so they allocate once).
   thread_local AlignedBuffer<uint8_t> b;
   thread_local AlignedBuffer<float> scale, offset;
-  thread_local std::vector<int8_t> tail;  // the last token block, padded to 16 rows with zeros
+  // The last token block's codes and group terms, padded to 16 tokens with zeros.
+  thread_local std::vector<int8_t> tail;
+  thread_local std::vector<int32_t> tail_terms;
   if (b.size() < static_cast<size_t>(groups * kAmxBBytes)) {
     b.resize(static_cast<size_t>(groups * kAmxBBytes));
     scale.resize(static_cast<size_t>(groups * kAmxRows));
@@ -190,6 +192,8 @@ void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t t
   if (full < m) {
     tail.assign(static_cast<size_t>(kAmxTokens * x.cols), 0);
     std::memcpy(tail.data(), x.q + full * x.cols, static_cast<size_t>((m - full) * x.cols));
+    tail_terms.assign(static_cast<size_t>(kAmxTokens * groups), 0);
+    std::copy_n(x.group_term + full * groups, (m - full) * groups, tail_terms.data());
   }
   Tiles::configure(kAmxTileConfig);
   for (int64_t tile = tile_begin; tile < tile_end; tile += 2) {
@@ -201,9 +205,10 @@ void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t t
                         offset.data() + kAmxRows * g);
     for (int64_t i = 0; i < m; i += kAmxTokens) {
       const int tokens = static_cast<int>(std::min<int64_t>(kAmxTokens, m - i));
-      const int8_t* a = i < full ? x.q + i * x.cols : tail.data();
-      token_block<Tiles, kScheme>(x, a, x.cols, i, tokens, w, tile, live_rows, b.data(), scale.data(),
-                                  offset.data(), y, ldy);
+      const bool padded = i >= full;
+      token_block<Tiles, kScheme>(x, padded ? tail.data() : x.q + i * x.cols, x.cols,
+                                  padded ? tail_terms.data() : x.group_term + i * groups, i, tokens, w, tile,
+                                  live_rows, b.data(), scale.data(), offset.data(), y, ldy);
     }
   }
   Tiles::release();

@@ -55,8 +55,8 @@ struct ModelTiles {
     for (int r = 0; r < s.config.rows[t]; ++r)
       std::memcpy(s.tmm[t][r], static_cast<const uint8_t*>(p) + r * stride, s.config.colsb[t]);
   }
-  // tdpbsud: C[m][n] += Σ_k Σ_i s8 A[m][4k+i] · u8 B[k][4n+i].
-  template <int c, int a, int b>
+  // tdpbssd (kSignedB) / tdpbsud: C[m][n] += Σ_k Σ_i s8 A[m][4k+i] · s8 / u8 B[k][4n+i].
+  template <int c, int a, int b, bool kSignedB>
   static void dot() {
     State& s = state();
     const auto& cfg = s.config;
@@ -68,7 +68,8 @@ struct ModelTiles {
         std::memcpy(&sum, &s.tmm[c][m][4 * n], 4);
         for (int k = 0; k < cfg.colsb[a] / 4; ++k)
           for (int i = 0; i < 4; ++i)
-            sum += static_cast<int8_t>(s.tmm[a][m][4 * k + i]) * static_cast<int32_t>(s.tmm[b][k][4 * n + i]);
+            sum += static_cast<int8_t>(s.tmm[a][m][4 * k + i]) *
+                   (kSignedB ? static_cast<int8_t>(s.tmm[b][k][4 * n + i]) : static_cast<int32_t>(s.tmm[b][k][4 * n + i]));
         std::memcpy(&s.tmm[c][m][4 * n], &sum, 4);
       }
   }

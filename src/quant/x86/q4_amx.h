@@ -3,19 +3,22 @@
 // tile instructions (x86/quant_amx.cpp) or a scalar model of them
 // (tests/quant/amx_emulated_tables.cpp), so the logic is tested on any x86 CPU.
 //
-// tdpbsud: C[i][j] (int32) += Σ_{k<K/4} Σ_{b<4} A[i][4k+b] (s8) · B[k][4j+b] (u8).
+// tdpbssd / tdpbsud: C[i][j] (int32) += Σ_{k<K/4} Σ_{b<4} A[i][4k+b] · B[k][4j+b],
+// A signed bytes, B signed (the symmetric schemes) or unsigned (kAffine32).
 //   A = 16 tokens × 32 activation codes of one group, loaded straight from
 //       Int8Rows (row stride = cols);
 //   B = one group of two 8-row weight tiles: row 2c holds chunk c's low
 //       nibbles, row 2c+1 its high nibbles (q4_matrix.h: byte 4r+i of a chunk
 //       is row r, columns 8c+i and 8c+4+i), the two tiles side by side: 8 rows
-//       × 64 bytes, the nibbles only masked and shifted, never shuffled;
-//   C = 16 tokens × 16 weight rows: D = Σ q_x·nibble of the group, exact.
-// Each group's D then takes the same fp32 steps as the VNNI kernel
-// (q4_kernels_x86.h): acc += (D − term)·amax (kGroup32), integer sums
-// (kChannel), acc += D·d + term·m/8 (kAffine32), on 16-lane vectors whose lane
-// r is weight row r; the group scales differ per group, so a tile cannot sum
-// several groups (kChannel could, but takes the same path for one code path).
+//       × 64 bytes, the nibbles only masked and shifted, never shuffled; the
+//       symmetric schemes store the code q = nibble − 8 as a signed byte;
+//   C = 16 tokens × 16 weight rows: the group's exact integer dot product,
+//       D − term of the VNNI kernel (q4_kernels_x86.h) for the symmetric
+//       schemes (Σ q_x·(nibble − 8)), D = Σ q_x·nibble for kAffine32.
+// Each group's sum then takes the VNNI kernel's fp32 steps: acc += (D − term)·amax
+// (kGroup32), integer sums (kChannel), acc += D·d + term·m/8 (kAffine32), on
+// 16-lane vectors whose lane r is weight row r. The group scales differ per group, so a tile cannot sum
+// several groups (kChannel's could, but it shares the one path).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -61,12 +64,17 @@ inline void unpack_b(const Q4Matrix& w, int64_t tile, bool second, int64_t g, ui
   const uint8_t* first_block = w.block(tile, g);
   const uint8_t* second_block = second ? w.block(tile + 1, g) : kZeroBlock;
   const __m512i mask = _mm512_set1_epi8(0x0F);
+  // The symmetric schemes' code q = nibble − 8, a signed byte.
+  const auto code = [](__m512i nibbles) {
+    if constexpr (kScheme == Q4Scheme::kAffine32) return nibbles;
+    else return _mm512_sub_epi8(nibbles, _mm512_set1_epi8(8));
+  };
   for (int c = 0; c < 4; ++c) {
     const __m512i raw = _mm512_inserti64x4(
         _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(first_block + 32 * c))),
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(second_block + 32 * c)), 1);
-    _mm512_store_si512(b + 128 * c, _mm512_and_si512(raw, mask));
-    _mm512_store_si512(b + 128 * c + 64, _mm512_and_si512(_mm512_srli_epi16(raw, 4), mask));
+    _mm512_store_si512(b + 128 * c, code(_mm512_and_si512(raw, mask)));
+    _mm512_store_si512(b + 128 * c + 64, code(_mm512_and_si512(_mm512_srli_epi16(raw, 4), mask)));
   }
   if constexpr (kScheme == Q4Scheme::kGroup32) {
     const __m256i bits = _mm256_setr_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first_block + kQ4CodeBytes)),
@@ -84,45 +92,45 @@ inline void unpack_b(const Q4Matrix& w, int64_t tile, bool second, int64_t g, ui
 }
 
 // Group g0 + j of the batch into C tile j.
-template <class Tiles, int j>
+template <class Tiles, Q4Scheme kScheme, int j>
 inline void group_product(const int8_t* a, int64_t a_stride, const uint8_t* b, int64_t g0) {
   constexpr int a_tile = 4 + j % 2, b_tile = 6 + j % 2;
   Tiles::template zero<j>();
   Tiles::template load<a_tile>(a + 32 * (g0 + j), a_stride);
   Tiles::template load<b_tile>(b + kAmxBBytes * (g0 + j), 64);
-  Tiles::template dot<j, a_tile, b_tile>();
+  Tiles::template dot<j, a_tile, b_tile, kScheme != Q4Scheme::kAffine32>();
 }
 
-// acc[t] += the batch's n groups [g0, g0 + n) stored in c, as in the VNNI kernel.
+// acc[t] += the batch's n groups [g0, g0 + n) stored in c, as in the VNNI
+// kernel. All 16 tokens, padding included: a fixed count keeps acc in registers.
 template <Q4Scheme kScheme>
-inline void scale_batch(const int32_t (*c)[kAmxTokens][kAmxRows], int n, int64_t g0, int tokens,
-                        const int32_t* terms, int64_t groups, const float* scale, const float* offset, __m512* acc,
-                        __m512i* iacc) {
+inline void scale_batch(const int32_t (*c)[kAmxTokens][kAmxRows], int n, int64_t g0, const int32_t* terms,
+                        int64_t groups, const float* scale, const float* offset, __m512* acc, __m512i* iacc) {
   for (int j = 0; j < n; ++j) {
     const int64_t g = g0 + j;
     [[maybe_unused]] const __m512 s = _mm512_load_ps(scale + kAmxRows * g);
-    for (int t = 0; t < tokens; ++t) {
+    for (int t = 0; t < kAmxTokens; ++t) {
       const __m512i d = _mm512_load_si512(c[j][t]);
-      const int32_t term = terms[t * groups + g];
       if constexpr (kScheme == Q4Scheme::kGroup32) {
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d, _mm512_set1_epi32(term))), s, acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[t]);
       } else if constexpr (kScheme == Q4Scheme::kChannel) {
-        iacc[t] = _mm512_add_epi32(iacc[t], _mm512_sub_epi32(d, _mm512_set1_epi32(term)));
+        iacc[t] = _mm512_add_epi32(iacc[t], d);
       } else {
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[t]);
-        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(static_cast<float>(term)), _mm512_load_ps(offset + kAmxRows * g),
-                                 acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(static_cast<float>(terms[t * groups + g])),
+                                 _mm512_load_ps(offset + kAmxRows * g), acc[t]);
       }
     }
   }
 }
 
 // y for tokens [i0, i0 + tokens) and the live rows of the 16 starting at tile
-// `tile`, from the unpacked groups in b, scale, offset.
+// `tile`, from the unpacked groups in b, scale, offset; a and terms hold 16
+// tokens' codes and group terms (zero padded past m).
 template <class Tiles, Q4Scheme kScheme>
-inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, int64_t i0, int tokens,
-                        const Q4Matrix& w, int64_t tile, int live_rows, const uint8_t* b, const float* scale,
-                        const float* offset, float* y, int64_t ldy) {
+inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, const int32_t* terms, int64_t i0,
+                        int tokens, const Q4Matrix& w, int64_t tile, int live_rows, const uint8_t* b,
+                        const float* scale, const float* offset, float* y, int64_t ldy) {
   const int64_t groups = w.groups();
   alignas(64) int32_t c[2][kAmxBatch][kAmxTokens][kAmxRows];  // the batch being scaled, the one being stored
   __m512 acc[kAmxTokens];
@@ -131,23 +139,22 @@ inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, in
     acc[t] = _mm512_setzero_ps();
     iacc[t] = _mm512_setzero_si512();
   }
-  const int32_t* terms = x.group_term + i0 * groups;
   int previous_n = 0;
   for (int64_t g0 = 0, batch = 0; g0 < groups; g0 += kAmxBatch, batch ^= 1) {
     const int n = static_cast<int>(std::min<int64_t>(kAmxBatch, groups - g0));
-    group_product<Tiles, 0>(a, a_stride, b, g0);
-    if (n > 1) group_product<Tiles, 1>(a, a_stride, b, g0);
-    if (n > 2) group_product<Tiles, 2>(a, a_stride, b, g0);
-    if (n > 3) group_product<Tiles, 3>(a, a_stride, b, g0);
+    group_product<Tiles, kScheme, 0>(a, a_stride, b, g0);
+    if (n > 1) group_product<Tiles, kScheme, 1>(a, a_stride, b, g0);
+    if (n > 2) group_product<Tiles, kScheme, 2>(a, a_stride, b, g0);
+    if (n > 3) group_product<Tiles, kScheme, 3>(a, a_stride, b, g0);
     if (previous_n)
-      scale_batch<kScheme>(c[batch ^ 1], previous_n, g0 - kAmxBatch, tokens, terms, groups, scale, offset, acc, iacc);
+      scale_batch<kScheme>(c[batch ^ 1], previous_n, g0 - kAmxBatch, terms, groups, scale, offset, acc, iacc);
     Tiles::template store<0>(&c[batch][0][0][0]);
     if (n > 1) Tiles::template store<1>(&c[batch][1][0][0]);
     if (n > 2) Tiles::template store<2>(&c[batch][2][0][0]);
     if (n > 3) Tiles::template store<3>(&c[batch][3][0][0]);
     previous_n = n;
     if (g0 + kAmxBatch >= groups)
-      scale_batch<kScheme>(c[batch], n, g0, tokens, terms, groups, scale, offset, acc, iacc);
+      scale_batch<kScheme>(c[batch], n, g0, terms, groups, scale, offset, acc, iacc);
   }
   // Rows past live_rows (another thread's tile, or past the matrix) are neither read nor written.
   const int64_t row0 = tile * kQ4TileRows;
@@ -180,7 +187,9 @@ void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t t
   // Grow-only per thread (pool threads persist, so they allocate once).
   thread_local AlignedBuffer<uint8_t> b;
   thread_local AlignedBuffer<float> scale, offset;
-  thread_local std::vector<int8_t> tail;  // the last token block, padded to 16 rows with zeros
+  // The last token block's codes and group terms, padded to 16 tokens with zeros.
+  thread_local std::vector<int8_t> tail;
+  thread_local std::vector<int32_t> tail_terms;
   if (b.size() < static_cast<size_t>(groups * kAmxBBytes)) {
     b.resize(static_cast<size_t>(groups * kAmxBBytes));
     scale.resize(static_cast<size_t>(groups * kAmxRows));
@@ -190,6 +199,8 @@ void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t t
   if (full < m) {
     tail.assign(static_cast<size_t>(kAmxTokens * x.cols), 0);
     std::memcpy(tail.data(), x.q + full * x.cols, static_cast<size_t>((m - full) * x.cols));
+    tail_terms.assign(static_cast<size_t>(kAmxTokens * groups), 0);
+    std::copy_n(x.group_term + full * groups, (m - full) * groups, tail_terms.data());
   }
   Tiles::configure(kAmxTileConfig);
   for (int64_t tile = tile_begin; tile < tile_end; tile += 2) {
@@ -201,9 +212,10 @@ void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t t
                         offset.data() + kAmxRows * g);
     for (int64_t i = 0; i < m; i += kAmxTokens) {
       const int tokens = static_cast<int>(std::min<int64_t>(kAmxTokens, m - i));
-      const int8_t* a = i < full ? x.q + i * x.cols : tail.data();
-      token_block<Tiles, kScheme>(x, a, x.cols, i, tokens, w, tile, live_rows, b.data(), scale.data(),
-                                  offset.data(), y, ldy);
+      const bool padded = i >= full;
+      token_block<Tiles, kScheme>(x, padded ? tail.data() : x.q + i * x.cols, x.cols,
+                                  padded ? tail_terms.data() : x.group_term + i * groups, i, tokens, w, tile,
+                                  live_rows, b.data(), scale.data(), offset.data(), y, ldy);
     }
   }
   Tiles::release();

@@ -22,7 +22,7 @@ using namespace mobilellm::server;
 
 void plan_chat(const Json& body) {
   ChatRequest r = parse_chat_request(body, Sampling{});
-  (void)ChatFormat().render(r.messages, r.tools_json, true);
+  (void)ChatFormat().render(r.messages, r.tools_json.empty() ? Json() : parse_json_text(r.tools_json, "tools"), true);
   if (r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed) {
     std::vector<chat::ToolSchema> tools;
     for (const auto& t : r.tools)

@@ -22,8 +22,13 @@ std::vector<ChatMessage> messages_from(const std::string& text) {
   Json list = Json::parse(text, nullptr, false);
   if (list.is_array())
     for (const Json& m : list)
-      if (m.is_object() && m.contains("role") && m["role"].is_string())
-        out.push_back({m["role"].get<std::string>(), m.contains("content") ? m["content"] : Json("")});
+      if (m.is_object() && m.contains("role") && m["role"].is_string()) {
+        ChatMessage message;
+        message.role = m["role"].get<std::string>();
+        message.content = m.contains("content") ? m["content"].dump() : "\"\"";
+        message.content_is_json = true;
+        out.push_back(std::move(message));
+      }
   if (out.empty()) out = {{"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello"}, {"user", "Bye"}};
   return out;
 }

@@ -26,8 +26,9 @@
 #include <utility>
 #include <vector>
 
-#include "chat/chat_format.h"
-#include "tokenizer/tokenizer.h"
+#include "mobilellm/chat.h"
+#include "mobilellm/error.h"
+#include "mobilellm/tokenizer.h"
 
 namespace mobilellm {
 
@@ -36,6 +37,9 @@ struct EngineOptions {
   std::filesystem::path tokenizer;  // empty: found in the checkpoint directory
   int threads = 0;                  // 0: all cores
   bool verify = false;              // check every tensor checksum of a model file while loading
+  // false: a model that carries no tokenizer loads too, for token ids in and
+  // out only (tokens then add no text; tokenizer() and render_chat() throw).
+  bool require_tokenizer = true;
 };
 
 struct ModelInfo {
@@ -148,16 +152,17 @@ class Engine : public std::enable_shared_from_this<Engine> {
   ~Engine();
 
   const ModelInfo& info() const;
-  const Tokenizer& tokenizer() const;
+  bool has_tokenizer() const;  // false only when loaded without one (EngineOptions::require_tokenizer)
+  const Tokenizer& tokenizer() const;  // throws Error when there is none
   // A request with the checkpoint's sampling defaults (generation_config.json)
   // and stop ids.
   GenerateRequest default_request() const;
   // The conversation in the model's chat format (the checkpoint's chat
   // template when it has one, else Llama-4's), as token ids ready to run,
-  // BOS included. `tools`: null or a list of tool definitions
-  // ({"type": "function", "function": {...}}). Throws Error for a
+  // BOS included. `tools_json`: empty, or a JSON list of tool definitions
+  // ({"type": "function", "function": {...}}) as text. Throws Error for a
   // conversation the format cannot render.
-  std::vector<int32_t> render_chat(const std::vector<ChatMessage>& messages, const Json& tools,
+  std::vector<int32_t> render_chat(const std::vector<ChatMessage>& messages, const std::string& tools_json,
                                    bool add_generation_prompt) const;
 
   // context 0: the model's maximum.

@@ -2,13 +2,24 @@
 
 #include "chat/jinja/template.h"
 #include "chat/llama4_chat_template.h"
+#include "runtime/json_depth.h"
 
 namespace mobilellm {
 
+Json parse_json_text(const std::string& text, const std::string& what) {
+  try {
+    return Json::parse(text, json_depth_limit<Json>(what));
+  } catch (const Json::exception& e) {
+    throw Error(what + " is not valid JSON: " + e.what());
+  }
+}
+
 Json messages_to_json(const std::vector<ChatMessage>& messages) {
   Json list = Json::array();
-  for (const ChatMessage& m : messages) {
-    Json j = {{"role", m.role}, {"content", m.content}};
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const ChatMessage& m = messages[i];
+    const std::string where = "messages[" + std::to_string(i) + "]";
+    Json j = {{"role", m.role}, {"content", m.content_is_json ? parse_json_text(m.content, where + ".content") : Json(m.content)}};
     // Templates test `'tool_calls' in message`, so the key is present only
     // when there are calls.
     if (!m.tool_calls.empty()) {
@@ -17,7 +28,7 @@ Json messages_to_json(const std::vector<ChatMessage>& messages) {
         Json call = Json::object();
         if (!c.id.empty()) call["id"] = c.id;
         call["type"] = "function";
-        call["function"] = {{"name", c.name}, {"arguments", c.arguments}};
+        call["function"] = {{"name", c.name}, {"arguments", parse_json_text(c.arguments, where + ".tool_calls.arguments")}};
         calls.push_back(call);
       }
       j["tool_calls"] = calls;

@@ -10,28 +10,18 @@
 #include <vector>
 
 #include "chat/json.h"
+#include "mobilellm/chat.h"
 #include "tokenizer/tokenizer.h"
 
 namespace mobilellm {
 
-struct ToolCall {
-  std::string id;  // optional
-  std::string name;
-  Json arguments = Json::object();  // an object, e.g. {"city": "Paris"}
-};
-
-struct ChatMessage {
-  std::string role;  // "system", "user", "assistant", "tool" (or "ipython")
-  // Usually a string. Also accepted: a list of {"type": "text", "text": ...}
-  // parts, or (tool results) any JSON value.
-  Json content = "";
-  std::vector<ToolCall> tool_calls;  // assistant turns that called tools
-  std::string name;                  // tool results: the tool's name (optional)
-  std::string tool_call_id;          // tool results: the call answered (optional)
-};
-
 // The messages as the JSON list chat templates receive (Hugging Face shape).
+// Throws Error for JSON text (content, arguments) that does not parse.
 Json messages_to_json(const std::vector<ChatMessage>& messages);
+
+// JSON text from outside (a message, tool definitions); throws Error naming
+// `what` when it does not parse or nests too deep.
+Json parse_json_text(const std::string& text, const std::string& what);
 
 namespace jinja {
 class Template;

@@ -21,10 +21,12 @@ Engine::~Engine() = default;
 
 std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
   auto model = model::Model::load(options.model, {.verify = options.verify});
-  Tokenizer tokenizer = load_model_tokenizer(*model, options.tokenizer);
+  std::optional<Tokenizer> tokenizer;
+  if (options.require_tokenizer || !options.tokenizer.empty() || model_has_tokenizer(*model))
+    tokenizer = load_model_tokenizer(*model, options.tokenizer);
   const auto& c = model->config();
-  if (tokenizer.vocab_size() > c.vocab_size)
-    throw Error("the tokenizer has " + std::to_string(tokenizer.vocab_size()) + " ids but the model only " +
+  if (tokenizer && tokenizer->vocab_size() > c.vocab_size)
+    throw Error("the tokenizer has " + std::to_string(tokenizer->vocab_size()) + " ids but the model only " +
                 std::to_string(c.vocab_size));
   const int threads = options.threads > 0 ? options.threads : default_thread_count();
   auto impl = std::make_unique<Impl>(std::move(model), std::move(tokenizer), threads);
@@ -52,19 +54,25 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
   };
   for (int64_t id : g.eos_token_ids) add_stop(id);
   for (int64_t id : c.eos_token_ids) add_stop(id);
-  for (int32_t id : impl->tokenizer.eos_ids()) add_stop(id);
+  if (impl->tokenizer)
+    for (int32_t id : impl->tokenizer->eos_ids()) add_stop(id);
   return std::shared_ptr<Engine>(new Engine(std::move(impl)));
 }
 
 const ModelInfo& Engine::info() const { return impl_->info; }
-const Tokenizer& Engine::tokenizer() const { return impl_->tokenizer; }
+bool Engine::has_tokenizer() const { return impl_->tokenizer.has_value(); }
+const Tokenizer& Engine::tokenizer() const {
+  if (!impl_->tokenizer) throw Error(impl_->model->path().string() + " was loaded without a tokenizer");
+  return *impl_->tokenizer;
+}
 GenerateRequest Engine::default_request() const { return impl_->defaults; }
 
-std::vector<int32_t> Engine::render_chat(const std::vector<ChatMessage>& messages, const Json& tools,
+std::vector<int32_t> Engine::render_chat(const std::vector<ChatMessage>& messages, const std::string& tools_json,
                                          bool add_generation_prompt) const {
+  const Json tools = tools_json.empty() ? Json() : parse_json_text(tools_json, "tools");
   // The format writes special tokens as text (<|eot|>, …); encoding parses them.
   const std::string text = impl_->chat.render(messages, tools, add_generation_prompt);
-  return impl_->tokenizer.encode(text, {.parse_special = true});
+  return tokenizer().encode(text, {.parse_special = true});
 }
 int Engine::threads() const { return impl_->pool.size(); }
 

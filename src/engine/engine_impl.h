@@ -1,7 +1,9 @@
 #pragma once
 // What an Engine holds, shared by engine.cpp and session.cpp.
 #include <memory>
+#include <optional>
 
+#include "chat/chat_format.h"
 #include "engine/fair_lock.h"
 #include "mobilellm/engine.h"
 #include "model/model.h"
@@ -10,11 +12,11 @@
 namespace mobilellm {
 
 struct Engine::Impl {
-  Impl(std::shared_ptr<const model::Model> m, Tokenizer t, int threads)
-      : model(std::move(m)), tokenizer(std::move(t)), chat(tokenizer), pool(threads) {}
+  Impl(std::shared_ptr<const model::Model> m, std::optional<Tokenizer> t, int threads)
+      : model(std::move(m)), tokenizer(std::move(t)), chat(tokenizer ? ChatFormat(*tokenizer) : ChatFormat()), pool(threads) {}
 
   std::shared_ptr<const model::Model> model;
-  Tokenizer tokenizer;
+  std::optional<Tokenizer> tokenizer;  // absent only when loaded without one
   ChatFormat chat;
   ModelInfo info;
   GenerateRequest defaults;

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "engine/logprobs.h"
 #include "engine/session_impl.h"
@@ -118,7 +119,7 @@ void Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_lo
 
 GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& on_token) {
   Impl& s = *impl_;
-  const Tokenizer& tokenizer = s.engine.tokenizer;
+  const std::optional<Tokenizer>& tokenizer = s.engine.tokenizer;  // none: tokens add no text
   validate(r, s.cache.max_context(), s.engine.model->config().vocab_size);
   auto cancelled = [&] { return r.cancel && r.cancel->load(); };
 
@@ -143,7 +144,8 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
   timer.reset();
 
   model::Sampler sampler(to_model(r.sampling));
-  StreamDecoder decoder(tokenizer);
+  std::optional<StreamDecoder> decoder;
+  if (tokenizer) decoder.emplace(*tokenizer);
   engine::StopStrings stops(r.stop_strings);
   std::vector<int32_t> seen(r.prompt);  // what the repetition penalty looks at
   std::vector<float> raw;
@@ -166,10 +168,10 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
 
     const bool is_stop = std::find(r.stop_ids.begin(), r.stop_ids.end(), token) != r.stop_ids.end();
     std::string text;
-    if (!is_stop && !(r.skip_special && tokenizer.is_special(token))) text = stops.push(decoder.push(token));
+    if (decoder && !is_stop && !(r.skip_special && tokenizer->is_special(token))) text = stops.push(decoder->push(token));
     bool last = is_stop || stops.matched() || i + 1 == r.max_tokens || s.cache.size() >= s.cache.max_context();
     if (last) {
-      if (!stops.matched()) text += stops.push(decoder.flush());
+      if (decoder && !stops.matched()) text += stops.push(decoder->flush());
       text += stops.flush();
       result.finish = is_stop || stops.matched() ? FinishReason::kStop : FinishReason::kLength;
     }

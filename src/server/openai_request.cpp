@@ -191,12 +191,14 @@ ChatMessage parse_message(const Json& m, size_t index) {
       tc.name = function.string("name").value_or("");
       if (tc.name.empty()) throw invalid_request("'" + function.name("name") + "' is required", function.name("name"));
       // The chat format writes the arguments back as JSON: they must be a JSON object.
+      tc.arguments = function.string("arguments").value_or("{}");
+      Json arguments;
       try {
-        tc.arguments = Json::parse(function.string("arguments").value_or("{}"), json_depth_limit<Json>(function.name("arguments")), false);
+        arguments = Json::parse(tc.arguments, json_depth_limit<Json>(function.name("arguments")), false);
       } catch (const Error& e) {
         throw invalid_request(e.what(), function.name("arguments"));
       }
-      if (!tc.arguments.is_object())
+      if (!arguments.is_object())
         throw invalid_request("'" + function.name("arguments") + "' must be a JSON object, as text", function.name("arguments"));
       msg.tool_calls.push_back(std::move(tc));
     }
@@ -208,6 +210,7 @@ ChatMessage parse_message(const Json& m, size_t index) {
 
 void parse_tools(const Fields& f, ChatRequest& r) {
   if (const Json* tools = f.array("tools")) {
+    Json rendered_tools;  // null until there is one
     for (size_t i = 0; i < tools->size(); ++i) {
       const std::string prefix = "tools[" + std::to_string(i) + "].";
       Fields tool((*tools)[i], prefix);
@@ -224,9 +227,10 @@ void parse_tools(const Fields& f, ChatRequest& r) {
       Json rendered = {{"name", def.name}};
       if (!def.description.empty()) rendered["description"] = def.description;
       if (!def.parameters.is_null()) rendered["parameters"] = def.parameters;
-      r.tools_json.push_back({{"type", "function"}, {"function", rendered}});
+      rendered_tools.push_back({{"type", "function"}, {"function", rendered}});
       r.tools.push_back(std::move(def));
     }
+    if (!rendered_tools.is_null()) r.tools_json = dump_json(rendered_tools);
   }
   const Json* choice = f.get("tool_choice");
   if (!choice) {

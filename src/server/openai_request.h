@@ -33,7 +33,7 @@ enum class ResponseFormat { kText, kJsonObject, kJsonSchema };
 struct ChatRequest {
   std::vector<ChatMessage> messages;  // "developer" is read as system
   std::vector<ToolDef> tools;
-  Json tools_json;  // the tools as the chat format takes them; null when none
+  std::string tools_json;  // the tools as Engine::render_chat takes them (JSON text); empty when none
   ToolChoice tool_choice = ToolChoice::kAuto;
   std::string tool_name;  // kNamed
   ResponseFormat response_format = ResponseFormat::kText;

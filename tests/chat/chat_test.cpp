@@ -22,9 +22,13 @@ const Json& cases() {
 std::vector<ChatMessage> to_messages(const Json& list) {
   std::vector<ChatMessage> out;
   for (const Json& m : list) {
-    ChatMessage msg{m["role"].get<std::string>(), m.value("content", Json(""))};
+    ChatMessage msg;
+    msg.role = m["role"].get<std::string>();
+    const Json content = m.value("content", Json(""));
+    msg.content_is_json = !content.is_string();
+    msg.content = msg.content_is_json ? content.dump() : content.get<std::string>();
     for (const Json& c : m.value("tool_calls", Json::array()))
-      msg.tool_calls.push_back({c.value("id", ""), c["function"]["name"].get<std::string>(), c["function"]["arguments"]});
+      msg.tool_calls.push_back({c.value("id", ""), c["function"]["name"].get<std::string>(), c["function"]["arguments"].dump()});
     msg.name = m.value("name", "");
     msg.tool_call_id = m.value("tool_call_id", "");
     out.push_back(std::move(msg));

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "model/random_checkpoint.h"
+#include "tokenizer/tokenizer.h"
 
 namespace mobilellm::test {
 

@@ -121,7 +121,7 @@ class Chat {
   void answer(const std::string& line) {
     const std::string user = line.rfind("//", 0) == 0 ? line.substr(1) : line;
     messages_.push_back(message("user", user));
-    request_.prompt = engine_->render_chat(messages_, nullptr, true);
+    request_.prompt = engine_->render_chat(messages_, "", true);
     const int64_t budget = session_->context() - static_cast<int64_t>(request_.prompt.size());
     if (budget <= 0) {
       messages_.pop_back();

@@ -2,13 +2,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
-#include <vector>
 
 #include "cli_common.h"
 #include "commands.h"
-#include "model/generator.h"
+#include "mobilellm/engine.h"
 #include "runtime/error.h"
-#include "tokenizer/tokenizer.h"
 
 namespace mobilellm::cli {
 
@@ -46,65 +44,53 @@ void add_run_command(CLI::App& app) {
   cmd->callback([opts] {
     opts->model = resolve_model_arg(opts->model);
     if (opts->prompt.empty() && opts->prompt_ids.empty()) throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");
-    auto model = model::Model::load(opts->model, {.verify = opts->verify});
-    warn_if_random(*model);
-    // Text in and out needs the tokenizer; id prompts work without one.
-    std::optional<Tokenizer> tokenizer;
-    if (!opts->prompt.empty() || !opts->print_ids)
-      tokenizer = load_tokenizer_for(*model, opts->tokenizer, /*required=*/!opts->prompt.empty());
-    std::vector<int32_t> prompt =
-        opts->prompt.empty() ? parse_ids(opts->prompt_ids)
-                             : tokenizer->encode(opts->prompt, {.add_bos = !opts->no_bos && tokenizer->default_add_bos(), .parse_special = opts->special});
-    if (prompt.empty()) throw Error("the prompt is empty");
-    const auto& c = model->config();
-    const auto& defaults = model->generation_defaults();
-
-    model::GenerateOptions gen;
-    gen.max_new_tokens = opts->n_predict;
-    gen.sampling.temperature = opts->temperature.value_or(defaults.do_sample ? defaults.temperature : 0.0);
-    gen.sampling.top_k = opts->top_k.value_or(defaults.top_k);
-    gen.sampling.top_p = opts->top_p.value_or(defaults.top_p);
-    gen.sampling.min_p = opts->min_p.value_or(defaults.min_p);
-    gen.sampling.repetition_penalty = opts->repetition_penalty.value_or(defaults.repetition_penalty);
-    gen.sampling.seed = opts->seed;
-    model::validate(gen.sampling);
-    for (int64_t id : defaults.eos_token_ids.empty() ? c.eos_token_ids : defaults.eos_token_ids)
-      gen.stop_ids.push_back(static_cast<int32_t>(id));
-
-    const int64_t context = opts->context == 0 ? c.max_position_embeddings : opts->context;
-    if (static_cast<int64_t>(prompt.size()) > context)
-      throw Error("the prompt has " + std::to_string(prompt.size()) + " tokens, more than the context length " +
-                  std::to_string(context));
-    ThreadPool pool(resolve_threads(opts->threads));
-    model::KvCache cache(c, context);
-    model::Forward forward(*model, pool);
-
-    bool first = true;
-    std::optional<StreamDecoder> text_out;
-    if (tokenizer && !opts->print_ids) {
-      text_out.emplace(*tokenizer);
-      std::fputs(opts->prompt.c_str(), stdout);
+    // Text in needs the tokenizer; id prompts work without one (and then print ids).
+    auto engine = Engine::load({.model = opts->model,
+                                .tokenizer = opts->tokenizer,
+                                .threads = resolve_threads(opts->threads),
+                                .verify = opts->verify,
+                                .require_tokenizer = !opts->prompt.empty()});
+    if (engine->info().random_weights) note_random_weights(opts->model);
+    GenerateRequest request = engine->default_request();
+    if (!opts->prompt.empty()) {
+      const Tokenizer& tokenizer = engine->tokenizer();
+      request.prompt = tokenizer.encode(
+          opts->prompt, {.add_bos = !opts->no_bos && tokenizer.default_add_bos(), .parse_special = opts->special});
+    } else {
+      request.prompt = parse_ids(opts->prompt_ids);
     }
-    auto stats = model::generate(forward, cache, prompt, gen, [&](int32_t token) {
-      if (text_out) {
-        if (!tokenizer->is_special(token)) std::fputs(text_out->push(token).c_str(), stdout);
-      } else {
-        std::printf(first ? "%d" : " %d", token);
-      }
+    request.max_tokens = opts->n_predict;
+    Sampling& sampling = request.sampling;
+    sampling.temperature = opts->temperature.value_or(sampling.temperature);
+    sampling.top_k = opts->top_k.value_or(sampling.top_k);
+    sampling.top_p = opts->top_p.value_or(sampling.top_p);
+    sampling.min_p = opts->min_p.value_or(sampling.min_p);
+    sampling.repetition_penalty = opts->repetition_penalty.value_or(sampling.repetition_penalty);
+    sampling.seed = opts->seed;
+    auto session = engine->new_session(opts->context);
+
+    const bool print_text = engine->has_tokenizer() && !opts->print_ids;
+    if (print_text) std::fputs(opts->prompt.c_str(), stdout);
+    bool first = true;
+    const GenerateResult result = session->generate(request, [&](const TokenEvent& e) {
+      if (print_text) std::fwrite(e.text.data(), 1, e.text.size(), stdout);
+      else std::printf(first ? "%d" : " %d", e.id);
       first = false;
       std::fflush(stdout);
       return true;
     });
-    if (text_out) std::fputs(text_out->flush().c_str(), stdout);
     std::printf("\n");
     std::fflush(stdout);  // the text ends before the statistics on stderr, also through a pipe
-    if (stats.reason == model::StopReason::kContextFull)
-      std::fprintf(stderr, "stopped: the context limit (%lld tokens) was reached\n", static_cast<long long>(context));
+    const int64_t prompt_tokens = result.prompt_tokens, generated = static_cast<int64_t>(result.tokens.size());
+    // The answer ended for lack of room, before the token budget.
+    const bool context_full = result.finish == FinishReason::kLength && generated < request.max_tokens;
+    if (context_full)
+      std::fprintf(stderr, "stopped: the context limit (%lld tokens) was reached\n", static_cast<long long>(session->context()));
     std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | stop: %s\n",
-                 static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens / std::max(stats.prefill_seconds, 1e-9),
-                 static_cast<long long>(stats.generated_tokens),
-                 stats.generated_tokens > 1 ? (stats.generated_tokens - 1) / std::max(stats.decode_seconds, 1e-9) : 0.0,
-                 model::stop_reason_name(stats.reason));
+                 static_cast<long long>(prompt_tokens), prompt_tokens / std::max(result.prefill_seconds, 1e-9),
+                 static_cast<long long>(generated),
+                 generated > 1 ? (generated - 1) / std::max(result.decode_seconds, 1e-9) : 0.0,
+                 context_full ? "context_full" : finish_reason_name(result.finish));
   });
 }
 

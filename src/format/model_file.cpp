@@ -7,6 +7,7 @@
 #include <set>
 
 #include "format/crc32c.h"
+#include "io/json_fields.h"
 #include "quant/q4_matrix.h"
 #include "runtime/error.h"
 #include "runtime/shape_text.h"
@@ -32,36 +33,7 @@ struct Header {
   uint64_t file_bytes, index_offset, index_bytes;
 };
 
-// Field access with messages that name the entry.
-class Fields {
- public:
-  Fields(const json& object, std::string where) : object_(object), where_(std::move(where)) {
-    if (!object_.is_object()) fail("is not a JSON object");
-  }
-  bool has(const char* key) const { return object_.contains(key); }
-  const json& get(const char* key) const {
-    auto it = object_.find(key);
-    if (it == object_.end()) fail(std::string("has no \"") + key + "\"");
-    return *it;
-  }
-  std::string string(const char* key) const {
-    const json& v = get(key);
-    if (!v.is_string()) fail(std::string("\"") + key + "\" is not a string");
-    return v.get<std::string>();
-  }
-  uint64_t number(const char* key) const {
-    const json& v = get(key);
-    if (!v.is_number_unsigned()) fail(std::string("\"") + key + "\" is not a non-negative integer");
-    return v.get<uint64_t>();
-  }
-  [[noreturn]] void fail(const std::string& what) const { throw Error(where_ + " " + what); }
-
- private:
-  const json& object_;
-  std::string where_;
-};
-
-TensorType parse_type(const std::string& s, const Fields& f) {
+TensorType parse_type(const std::string& s, const JsonFields& f) {
   for (TensorType t : {TensorType::kF32, TensorType::kBF16, TensorType::kF16, TensorType::kQ4G32, TensorType::kQ4CW,
                        TensorType::kQ4_1})
     if (s == tensor_type_name(t)) return t;
@@ -69,7 +41,7 @@ TensorType parse_type(const std::string& s, const Fields& f) {
 }
 
 // An entry's byte range must sit in the data area, aligned.
-void check_range(uint64_t offset, uint64_t bytes, uint64_t data_end, const Fields& f) {
+void check_range(uint64_t offset, uint64_t bytes, uint64_t data_end, const JsonFields& f) {
   if (offset % kAlignment != 0) f.fail("offset " + std::to_string(offset) + " is not a multiple of 4096");
   if (offset < kAlignment || offset > data_end || bytes > data_end - offset)
     f.fail("bytes [" + std::to_string(offset) + ", +" + std::to_string(bytes) + ") are outside the data area [4096, " +
@@ -153,7 +125,7 @@ ModelFileIndex parse_model_file(const uint8_t* data, size_t size, const std::str
     throw Error(where + ": index is not valid JSON: " + e.what());
   }
   ModelFileIndex index;
-  const Fields top(doc, where + ": index");
+  const JsonFields top(doc, where + ": index");
   const std::string scheme = top.string("scheme");
   const std::optional<Scheme> parsed = parse_scheme(scheme);
   if (!parsed) top.fail("has unknown scheme \"" + scheme + "\" (expected " + scheme_choices_text() + ")");
@@ -178,10 +150,10 @@ ModelFileIndex parse_model_file(const uint8_t* data, size_t size, const std::str
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   std::set<std::string> names;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    const Fields f(tensors[i], where + ": tensor " + std::to_string(i));
+    const JsonFields f(tensors[i], where + ": tensor " + std::to_string(i));
     TensorInfo t;
     t.name = f.string("name");
-    const Fields named(tensors[i], where + ": tensor \"" + t.name + "\"");
+    const JsonFields named(tensors[i], where + ": tensor \"" + t.name + "\"");
     if (!names.insert(t.name).second) named.fail("appears twice");
     t.type = parse_type(named.string("type"), named);
     const json& shape = named.get("shape");
@@ -190,9 +162,9 @@ ModelFileIndex parse_model_file(const uint8_t* data, size_t size, const std::str
       if (!d.is_number_integer()) named.fail("\"shape\" holds a non-integer");
       t.shape.push_back(d.get<int64_t>());
     }
-    t.offset = named.number("offset");
-    t.bytes = named.number("bytes");
-    const uint64_t crc = named.number("crc32c");
+    t.offset = named.unsigned_integer("offset");
+    t.bytes = named.unsigned_integer("bytes");
+    const uint64_t crc = named.unsigned_integer("crc32c");
     if (crc > 0xFFFFFFFFu) named.fail("\"crc32c\" is larger than 32 bits");
     t.crc32c = static_cast<uint32_t>(crc);
     uint64_t want;
@@ -210,14 +182,14 @@ ModelFileIndex parse_model_file(const uint8_t* data, size_t size, const std::str
   }
   std::set<std::string> blob_names;
   for (size_t i = 0; i < blobs.size(); ++i) {
-    const Fields f(blobs[i], where + ": blob " + std::to_string(i));
+    const JsonFields f(blobs[i], where + ": blob " + std::to_string(i));
     BlobInfo b;
     b.name = f.string("name");
-    const Fields named(blobs[i], where + ": blob \"" + b.name + "\"");
+    const JsonFields named(blobs[i], where + ": blob \"" + b.name + "\"");
     if (!blob_names.insert(b.name).second) named.fail("appears twice");
-    b.offset = named.number("offset");
-    b.bytes = named.number("bytes");
-    const uint64_t crc = named.number("crc32c");
+    b.offset = named.unsigned_integer("offset");
+    b.bytes = named.unsigned_integer("bytes");
+    const uint64_t crc = named.unsigned_integer("crc32c");
     if (crc > 0xFFFFFFFFu) named.fail("\"crc32c\" is larger than 32 bits");
     b.crc32c = static_cast<uint32_t>(crc);
     check_range(b.offset, b.bytes, h.index_offset, named);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "io/json_fields.h"
 #include "runtime/error.h"
 #include "runtime/read_file.h"
 #include "runtime/json_depth.h"
@@ -13,78 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-// Typed access to config keys; every failure names the file and the key.
-class Keys {
- public:
-  Keys(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
-
-  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
-  const json& at(const char* key) const { return j_.at(key); }
-
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw Error(where_ + ": \"" + key + "\" " + what);
-  }
-
-  int64_t integer(const char* key) const {
-    if (!has(key)) fail(key, "is missing");
-    return as_integer(j_.at(key), key);
-  }
-  int64_t integer(const char* key, int64_t fallback) const { return has(key) ? integer(key) : fallback; }
-  int64_t positive(const char* key) const {
-    int64_t v = integer(key);
-    if (v <= 0) fail(key, "must be positive, got " + std::to_string(v));
-    return v;
-  }
-  int64_t positive(const char* key, int64_t fallback) const { return has(key) ? positive(key) : fallback; }
-
-  double number(const char* key, double fallback) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_number()) fail(key, "must be a number, got " + std::string(v.type_name()));
-    double d = v.get<double>();
-    if (!std::isfinite(d)) fail(key, "must be finite");
-    return d;
-  }
-  bool boolean(const char* key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_boolean()) fail(key, "must be true or false, got " + v.dump());
-    return v.get<bool>();
-  }
-  std::string string(const char* key, const std::string& fallback) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_string()) fail(key, "must be a string, got " + v.dump());
-    return v.get<std::string>();
-  }
-  // An integer or a list of integers (eos_token_id is either).
-  std::vector<int64_t> id_list(const char* key) const {
-    std::vector<int64_t> out;
-    if (!has(key)) return out;
-    const json& v = j_.at(key);
-    if (v.is_array()) {
-      for (size_t i = 0; i < v.size(); ++i) out.push_back(as_integer(v[i], std::string(key) + "[" + std::to_string(i) + "]"));
-    } else {
-      out.push_back(as_integer(v, key));
-    }
-    return out;
-  }
-
- private:
-  int64_t as_integer(const json& v, const std::string& key) const {
-    if (v.is_number_integer()) return v.get<int64_t>();
-    if (v.is_number_float()) {
-      double d = v.get<double>();
-      if (std::floor(d) == d && std::fabs(d) < 9e15) return static_cast<int64_t>(d);
-    }
-    fail(key, "must be an integer, got " + v.dump());
-  }
-
-  const json& j_;
-  std::string where_;
-};
-
-RopeScaling parse_rope_type(const json& params, const std::string& key, const Keys& keys) {
+RopeScaling parse_rope_type(const json& params, const std::string& key, const JsonFields& keys) {
   RopeScaling s;
   if (!params.is_object()) keys.fail(key, "must be an object, got " + params.dump());
   std::string type = "default";
@@ -96,7 +26,7 @@ RopeScaling parse_rope_type(const json& params, const std::string& key, const Ke
   }
   if (type == "default") return s;
   if (type != "llama3") keys.fail(key + ".rope_type", "\"" + type + "\" is not supported (supported: default, llama3)");
-  Keys p(params, "");
+  JsonFields p(params, "");
   auto need = [&](const char* name) {
     if (!p.has(name)) keys.fail(key + "." + name, "is missing (needed by rope_type llama3)");
   };
@@ -158,12 +88,11 @@ int64_t ModelConfig::parameter_count() const {
 }
 
 ModelConfig parse_model_config(const json& root, const std::string& where) {
-  if (!root.is_object()) throw Error(where + ": must be a JSON object");
   // Multimodal Llama-4 configs nest the text model under text_config.
   const json& j = root.contains("text_config") && root.at("text_config").is_object() ? root.at("text_config") : root;
-  Keys k(j, where);
+  JsonFields k(j, where);
   ModelConfig c;
-  c.model_type = Keys(root, where).string("model_type", "");
+  c.model_type = JsonFields(root, where).string("model_type", "");
   if (root.contains("architectures") && root.at("architectures").is_array() && !root.at("architectures").empty() &&
       root.at("architectures")[0].is_string())
     c.architecture = root.at("architectures")[0].get<std::string>();
@@ -196,14 +125,14 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
 
   // RoPE: transformers 5.x writes rope_parameters; 4.x writes rope_theta + rope_scaling.
   if (k.has("rope_parameters")) {
-    const json& p = k.at("rope_parameters");
+    const json& p = k.get("rope_parameters");
     if (!p.is_object()) k.fail("rope_parameters", "must be an object");
-    Keys pk(p, where);
+    JsonFields pk(p, where);
     c.rope_theta = pk.number("rope_theta", k.number("rope_theta", llama ? 10000.0 : 500000.0));
     c.rope_scaling = parse_rope_type(p, "rope_parameters", k);
   } else {
     c.rope_theta = k.number("rope_theta", llama ? 10000.0 : 500000.0);
-    if (k.has("rope_scaling")) c.rope_scaling = parse_rope_type(k.at("rope_scaling"), "rope_scaling", k);
+    if (k.has("rope_scaling")) c.rope_scaling = parse_rope_type(k.get("rope_scaling"), "rope_scaling", k);
   }
   if (c.rope_theta <= 0) k.fail("rope_theta", "must be positive");
 
@@ -213,14 +142,14 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   c.floor_scale = k.positive("floor_scale", 8192);
   c.attention_chunk_size = k.has("attention_chunk_size") ? k.positive("attention_chunk_size") : 0;
   c.sliding_window = k.has("sliding_window") ? k.positive("sliding_window") : 0;
-  c.tie_word_embeddings = Keys(root, where).boolean("tie_word_embeddings", k.boolean("tie_word_embeddings", false));
+  c.tie_word_embeddings = JsonFields(root, where).boolean("tie_word_embeddings", k.boolean("tie_word_embeddings", false));
 
   std::string act = k.string("hidden_act", "silu");
   if (act != "silu") k.fail("hidden_act", "\"" + act + "\" is not supported (MobileLLM-Pro uses silu)");
   if (k.boolean("attention_bias", false)) k.fail("attention_bias", "is true: biases are not supported");
   if (k.boolean("mlp_bias", false)) k.fail("mlp_bias", "is true: biases are not supported");
   if (k.has("moe_layers")) {
-    const json& moe = k.at("moe_layers");
+    const json& moe = k.get("moe_layers");
     if (!moe.is_array()) k.fail("moe_layers", "must be a list");
     if (!moe.empty()) k.fail("moe_layers", "lists mixture-of-experts layers; only dense models (MobileLLM-Pro) are supported");
   }
@@ -228,9 +157,9 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   // RoPE per layer: no_rope_layers[l] == 1 means layer l uses RoPE; absent or empty
   // means Llama-4's default, a no-RoPE layer every no_rope_layer_interval layers.
   std::vector<bool> use_rope(static_cast<size_t>(n_layers));
-  bool has_no_rope = k.has("no_rope_layers") && !(k.at("no_rope_layers").is_array() && k.at("no_rope_layers").empty());
+  bool has_no_rope = k.has("no_rope_layers") && !(k.get("no_rope_layers").is_array() && k.get("no_rope_layers").empty());
   if (has_no_rope) {
-    const json& list = k.at("no_rope_layers");
+    const json& list = k.get("no_rope_layers");
     if (!list.is_array()) k.fail("no_rope_layers", "must be a list of 0/1");
     if (static_cast<int64_t>(list.size()) < n_layers)
       k.fail("no_rope_layers", "has " + std::to_string(list.size()) + " entries, need one per layer (" +
@@ -250,7 +179,7 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
 
   c.layers.resize(static_cast<size_t>(n_layers));
   if (k.has("layer_types")) {
-    const json& list = k.at("layer_types");
+    const json& list = k.get("layer_types");
     if (!list.is_array() || static_cast<int64_t>(list.size()) != n_layers)
       k.fail("layer_types", "must be a list with one entry per layer (" + std::to_string(n_layers) + ")");
     for (int64_t l = 0; l < n_layers; ++l) {
@@ -280,9 +209,9 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
       k.fail("attention_chunk_size", "must be set: layer " + std::to_string(l) + " is chunked_attention");
   }
 
-  c.bos_token_id = Keys(root, where).integer("bos_token_id", k.integer("bos_token_id", -1));
-  c.eos_token_ids = Keys(root, where).has("eos_token_id") ? Keys(root, where).id_list("eos_token_id") : k.id_list("eos_token_id");
-  c.pad_token_id = Keys(root, where).integer("pad_token_id", k.integer("pad_token_id", -1));
+  c.bos_token_id = JsonFields(root, where).integer("bos_token_id", k.integer("bos_token_id", -1));
+  c.eos_token_ids = JsonFields(root, where).has("eos_token_id") ? JsonFields(root, where).id_list("eos_token_id") : k.id_list("eos_token_id");
+  c.pad_token_id = JsonFields(root, where).integer("pad_token_id", k.integer("pad_token_id", -1));
   auto check_id = [&](int64_t id, const char* key) {
     if (id < -1 || id >= c.vocab_size)
       k.fail(key, "is " + std::to_string(id) + ", outside the vocabulary (" + std::to_string(c.vocab_size) + ")");
@@ -294,8 +223,7 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
 }
 
 GenerationDefaults parse_generation_config(const json& j, const std::string& where) {
-  if (!j.is_object()) throw Error(where + ": must be a JSON object");
-  Keys k(j, where);
+  JsonFields k(j, where);
   GenerationDefaults g;
   g.do_sample = k.boolean("do_sample", false);
   g.temperature = k.number("temperature", 1.0);

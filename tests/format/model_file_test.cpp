@@ -215,10 +215,10 @@ TEST_F(ModelFileTest, EntriesThatLie) {
       {"unknown type", [](json& j) { j["tensors"][0]["type"] = "q3"; }},
       {"multiple of 32", [](json& j) { j["tensors"][2]["shape"] = {9, 48}; }},
       {"dimension", [](json& j) { j["tensors"][1]["shape"] = {-3, 5}; }},
-      {"has no \"crc32c\"", [](json& j) { j["tensors"][0].erase("crc32c"); }},
+      {"\"crc32c\" is missing", [](json& j) { j["tensors"][0].erase("crc32c"); }},
       {"unknown scheme", [](json& j) { j["scheme"] = "q2"; }},
       {"unknown kv_cache \"int4\" (expected f32 or int8)", [](json& j) { j["kv_cache"] = "int4"; }},
-      {"\"kv_cache\" is not a string", [](json& j) { j["kv_cache"] = 8; }},
+      {"\"kv_cache\" must be a string, got 8", [](json& j) { j["kv_cache"] = 8; }},
       {"is not an object", [](json& j) { j["config"] = 3; }},
       {"must be arrays", [](json& j) { j["blobs"] = "x"; }},
   };

@@ -19,7 +19,7 @@ namespace {
 constexpr int64_t kMinSplitRows = 256;
 // Prefill attention runs this many positions of a head as one task: their
 // rows share a pass over the keys, each key block dequantized once for all
-// (16: 80 rows at GQA 5; 2k prefill 172 tok/s against 8 positions' 171).
+// (16 positions: 80 query rows at GQA 5; BENCHMARKS.md "Tuned constants").
 constexpr int64_t kPrefillBlockPositions = 16;
 
 void ensure(std::vector<AlignedBuffer<float>>& buffers, size_t count, int64_t floats) {

@@ -25,8 +25,8 @@ namespace {
 
 // Activation bytes of one K-block (all tokens). Each K-block boundary stores
 // and reloads every partial sum and unpacks the tile's weights again, which
-// costs more than streaming activations from L3: at a 2k prefill on Zen 3,
-// 48 KB blocks ran 112 tok/s, 128 KB 130, 320 KB 140, 1.5 MB 143. So a
+// costs more than streaming activations from L3 (BENCHMARKS.md "Tuned
+// constants": larger blocks were faster up to 1.5 MB). So a
 // prompt batch of 256 tokens is one K-block for every matrix of the model.
 constexpr int64_t kKBlockBytes = 1536 * 1024;
 constexpr int kTokenBlock = 4;

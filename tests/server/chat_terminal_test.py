@@ -4,6 +4,7 @@ end the next prompt and no text shows twice.
     chat_terminal_test.py MOBILELLM MODEL_DIR"""
 import os
 import pty
+import re
 import select
 import sys
 import time
@@ -25,6 +26,14 @@ def read_until(fd, needle, timeout):
     return out
 
 
+def read_until_match(fd, pattern, timeout):
+    out = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline and not re.search(pattern, out):
+        out += read_until(fd, b"\0never", 0.1)
+    return out
+
+
 def main():
     mobilellm, model = sys.argv[1], sys.argv[2]
     pid, fd = pty.fork()
@@ -34,7 +43,11 @@ def main():
     assert b"> " in out, out
     os.write(fd, b"Hello!\n")
     read_until(fd, b"Hello!\r\n", 30)
-    os.read(fd, 1)  # the answer is being written
+    # The answer is being written once its first letters arrive (the line
+    # editor may still write bytes of its own after the echoed line, before
+    # the answer starts and the terminal goes quiet).
+    started = read_until_match(fd, rb"[A-Za-z0-9]", 120)
+    assert re.search(rb"[A-Za-z0-9]", started), started
     os.write(fd, b"typedahead\x04")
     out = read_until(fd, b"> ", 300)
     assert b"> " in out, out

@@ -55,24 +55,7 @@ class FileBinder {
 ModelWeights bind_file_weights(const format::ModelFile& file, const ModelConfig& c) {
   FileBinder b(file);
   const TensorTable table = tensor_table(c, file.find("lm_head.weight") || !c.tie_word_embeddings);
-  ModelWeights w;
-  w.embedding = b.matrix(table.embedding);
-  w.output = table.output ? b.matrix(*table.output) : w.embedding;
-  w.final_norm = b.vector(table.final_norm);
-  for (const LayerTensors& t : table.layers) {
-    LayerWeights lw;
-    lw.attn_norm = b.vector(t.attn_norm);
-    lw.ffn_norm = b.vector(t.ffn_norm);
-    lw.wq = b.matrix(t.wq);
-    lw.wk = b.matrix(t.wk);
-    lw.wv = b.matrix(t.wv);
-    lw.wo = b.matrix(t.wo);
-    lw.w_gate = b.matrix(t.w_gate);
-    lw.w_up = b.matrix(t.w_up);
-    lw.w_down = b.matrix(t.w_down);
-    w.layers.push_back(std::move(lw));
-  }
-  return w;
+  return bind_table(table, b);
 }
 
 }  // namespace mobilellm::model

@@ -20,8 +20,7 @@ void BM_Attention(benchmark::State& state) {
   std::vector<float> scratch(static_cast<size_t>(g * n_keys));
   const FloatKernels& kernels = float_kernels();
   for (auto _ : state) {
-    kernels.attention(q.data(), g, k.data(), v.data(), kv_stride, n_keys, head_dim, 0.125f, out.data(),
-                      scratch.data());
+    kernels.attention(q.data(), g, k.data(), v.data(), kv_stride, n_keys, head_dim, 0.125f, out.data(), scratch.data());
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["FLOP/s"] =

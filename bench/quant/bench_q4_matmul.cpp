@@ -94,7 +94,8 @@ void BM_Q4Gemm(benchmark::State& state) {
     q4_matmul(pool, kernels, in.rows, m, wm, y.data());
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC/s"] =
+      benchmark::Counter(static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(kernels::isa_name(kernels.isa));
 }
 

@@ -63,8 +63,9 @@ int main(int argc, char** argv) {
     best_cpu = std::min(best_cpu, cpu_now() - cpu_start);
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::printf("{\"engine\": \"mobilellm\", \"bytes\": %zu, \"documents\": %zu, \"tokens\": %zu, \"seconds\": %.4f, "
-              "\"cpu_seconds\": %.4f, \"load_seconds\": %.3f}\n",
-              bytes, docs.size(), tokens, best, best_cpu, load_s);
+  std::printf(
+      "{\"engine\": \"mobilellm\", \"bytes\": %zu, \"documents\": %zu, \"tokens\": %zu, \"seconds\": %.4f, "
+      "\"cpu_seconds\": %.4f, \"load_seconds\": %.3f}\n",
+      bytes, docs.size(), tokens, best, best_cpu, load_s);
   return 0;
 }

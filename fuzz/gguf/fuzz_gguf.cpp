@@ -24,20 +24,11 @@ void read_value(const GgufValue& v) {
   const bool array = v.type() == GgufValueType::kArray;
   switch (array ? v.array_type() : v.type()) {
     case GgufValueType::kFloat32:
-    case GgufValueType::kFloat64:
-      array ? (void)v.as_float_array() : (void)v.as_float();
-      break;
-    case GgufValueType::kBool:
-      array ? (void)v.as_bool_array() : (void)v.as_bool();
-      break;
-    case GgufValueType::kString:
-      array ? (void)v.as_string_array() : (void)v.as_string();
-      break;
-    case GgufValueType::kArray:
-      std::abort();  // arrays of arrays are rejected by the parser
-    default:
-      try {
-        array ? (void)v.as_int_array() : (void)v.as_int();
+    case GgufValueType::kFloat64: array ? (void)v.as_float_array() : (void)v.as_float(); break;
+    case GgufValueType::kBool: array ? (void)v.as_bool_array() : (void)v.as_bool(); break;
+    case GgufValueType::kString: array ? (void)v.as_string_array() : (void)v.as_string(); break;
+    case GgufValueType::kArray: std::abort();  // arrays of arrays are rejected by the parser
+    default: try { array ? (void)v.as_int_array() : (void)v.as_int();
       } catch (const mobilellm::Error&) {
         // a u64 above INT64_MAX: the one accepted value an integer accessor refuses
         if ((array ? v.array_type() : v.type()) != GgufValueType::kUint64) std::abort();

@@ -40,8 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
     Json j = parse_request_json(body);
-    if (data[0] % 2 == 0) plan_chat(j);
-    else (void)parse_completion_request(j, Sampling{}, 202048);
+    if (data[0] % 2 == 0)
+      plan_chat(j);
+    else
+      (void)parse_completion_request(j, Sampling{}, 202048);
   } catch (const ApiError& e) {
     if (e.status() < 400 || e.status() >= 500) std::abort();
   } catch (const Error&) {

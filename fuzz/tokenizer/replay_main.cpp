@@ -22,9 +22,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> seeds;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--runs" && i + 1 < argc) runs = std::stol(argv[++i]);
-    else if (a == "--seconds" && i + 1 < argc) seconds = std::stod(argv[++i]);
-    else if (a == "--seed" && i + 1 < argc) seed = std::stoull(argv[++i]);
+    if (a == "--runs" && i + 1 < argc)
+      runs = std::stol(argv[++i]);
+    else if (a == "--seconds" && i + 1 < argc)
+      seconds = std::stod(argv[++i]);
+    else if (a == "--seed" && i + 1 < argc)
+      seed = std::stoull(argv[++i]);
     else
       for (const auto& e : std::filesystem::directory_iterator(a)) {
         std::ifstream in(e.path(), std::ios::binary);
@@ -44,10 +47,16 @@ int main(int argc, char** argv) {
     for (int e = 0; e < edits; ++e) {
       size_t pos = s.empty() ? 0 : rng() % s.size();
       switch (rng() % 4) {
-        case 0: if (!s.empty()) s[pos] = static_cast<char>(rng()); break;
+        case 0:
+          if (!s.empty()) s[pos] = static_cast<char>(rng());
+          break;
         case 1: s.insert(pos, 1, static_cast<char>(rng())); break;
-        case 2: if (!s.empty()) s.erase(pos, 1 + rng() % 4); break;
-        case 3: if (!s.empty()) s.insert(pos, s.substr(rng() % s.size(), 1 + rng() % 16)); break;
+        case 2:
+          if (!s.empty()) s.erase(pos, 1 + rng() % 4);
+          break;
+        case 3:
+          if (!s.empty()) s.insert(pos, s.substr(rng() % s.size(), 1 + rng() % 16));
+          break;
       }
     }
     if (!s.empty() && rng() % 4 == 0) s[0] = static_cast<char>(rng() % 5);  // visit every part

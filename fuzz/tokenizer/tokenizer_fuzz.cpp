@@ -56,10 +56,11 @@ void fuzz_encode(const std::string& text, uint8_t flags) {
 
 // Characters whose class is the same in Unicode 14 (PCRE2 10.42) and 16,
 // one or more of every class the split regex tells apart.
-constexpr char32_t kPalette[] = {
-    U'a', U'z', U'A', U'Z', U'0', U'9', U' ', U'\t', U'\n', U'\r', U'\'', U's', U'S', U't', U'r', U'e', U'v', U'm',
-    U'l', U'L', U'd', U'D', U'!', U'/', U'.', 0x17F, 0x4E2D, 0x02B0, 0x01C5, 0x0301, 0x0903, 0x20DD, 0x0663, 0x216B,
-    0x00BD, 0x00A0, 0x3000, 0x2028, 0x000B, 0x001C, 0x200B, 0x1F600, 0xE000, 0x0378, 0x00E9, 0x0416, 0x0436};
+constexpr char32_t kPalette[] = {U'a',   U'z',    U'A',   U'Z',   U'0',   U'9',   U' ',   U'\t',  U'\n',  U'\r',
+                                 U'\'',  U's',    U'S',   U't',   U'r',   U'e',   U'v',   U'm',   U'l',   U'L',
+                                 U'd',   U'D',    U'!',   U'/',   U'.',   0x17F,  0x4E2D, 0x02B0, 0x01C5, 0x0301,
+                                 0x0903, 0x20DD,  0x0663, 0x216B, 0x00BD, 0x00A0, 0x3000, 0x2028, 0x000B, 0x001C,
+                                 0x200B, 0x1F600, 0xE000, 0x0378, 0x00E9, 0x0416, 0x0436};
 
 // The hand-written matcher against PCRE2 running the same regex.
 void fuzz_split(const uint8_t* data, size_t size) {
@@ -89,12 +90,17 @@ void fuzz_load(const std::string& content, const char* name) {
 
 void fuzz_template(const std::string& source) {
   static const Json context = {
-      {"messages", Json::array({{{"role", "system"}, {"content", " sys "}},
-                                {{"role", "user"}, {"content", "hi"}},
-                                {{"role", "assistant"}, {"content", ""},
-                                 {"tool_calls", Json::array({{{"function", {{"name", "f"}, {"arguments", {{"x", 1}}}}}}})}}})},
+      {"messages",
+       Json::array({{{"role", "system"}, {"content", " sys "}},
+                    {{"role", "user"}, {"content", "hi"}},
+                    {{"role", "assistant"},
+                     {"content", ""},
+                     {"tool_calls", Json::array({{{"function", {{"name", "f"}, {"arguments", {{"x", 1}}}}}}})}}})},
       {"tools", Json::array({{{"name", "f"}, {"parameters", Json::object()}}})},
-      {"add_generation_prompt", true}, {"bos_token", "<|begin_of_text|>"}, {"n", 3}, {"f", 1.5}};
+      {"add_generation_prompt", true},
+      {"bos_token", "<|begin_of_text|>"},
+      {"n", 3},
+      {"f", 1.5}};
   try {
     jinja::Template t(source);
     std::string out = t.render(context);

@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tokenizer::apply_checkpoint_config(tokenizer::TokenizerFiles("fuzz", files), config);
     if (config.chat_template.empty()) return 0;
     ChatFormat chat = ChatFormat::from_template(config.chat_template, config.bos_token, config.eos_token);
-    const Json tools = Json::array({{{"type", "function"}, {"function", {{"name", "f"}, {"parameters", Json::object()}}}}});
+    const Json tools =
+        Json::array({{{"type", "function"}, {"function", {{"name", "f"}, {"parameters", Json::object()}}}}});
     (void)chat.render(messages_from(split == std::string::npos ? "" : input.substr(split + 1)), tools, true);
   } catch (const Error&) {
   }

@@ -51,10 +51,10 @@ struct ModelInfo {
 };
 
 struct Sampling {
-  double temperature = 0.6;  // 0: greedy
-  double top_p = 0.9;        // 1: off
-  int64_t top_k = 0;         // 0: off
-  double min_p = 0.0;        // 0: off
+  double temperature = 0.6;         // 0: greedy
+  double top_p = 0.9;               // 1: off
+  int64_t top_k = 0;                // 0: off
+  double min_p = 0.0;               // 0: off
   double repetition_penalty = 1.0;  // 1: off
   uint64_t seed = 0;
 };
@@ -73,7 +73,7 @@ class TokenConstraint {
 
 struct TokenLogprob {
   int32_t id = -1;
-  float logprob = 0;  // natural log of the model's probability (before sampling settings)
+  float logprob = 0;                           // natural log of the model's probability (before sampling settings)
   std::vector<std::pair<int32_t, float>> top;  // the most likely tokens, most likely first
 };
 
@@ -84,11 +84,11 @@ struct GenerateRequest {
   std::vector<int32_t> prompt;  // token ids, used exactly as given (no BOS is added)
   int64_t max_tokens = 256;     // 0: only read (and score) the prompt
   Sampling sampling;
-  std::vector<int32_t> stop_ids;         // a sampled stop id ends the answer (and adds no text)
+  std::vector<int32_t> stop_ids;          // a sampled stop id ends the answer (and adds no text)
   std::vector<std::string> stop_strings;  // the text ends before the first occurrence
-  int logprobs = -1;         // generated tokens: -1 none; N ≥ 0: the token's logprob and the top N
-  int prompt_logprobs = -1;  // the same for prompt tokens 1… (scores the prompt, for `echo`)
-  bool skip_special = true;  // special tokens add no text
+  int logprobs = -1;                      // generated tokens: -1 none; N ≥ 0: the token's logprob and the top N
+  int prompt_logprobs = -1;               // the same for prompt tokens 1… (scores the prompt, for `echo`)
+  bool skip_special = true;               // special tokens add no text
   TokenConstraint* constraint = nullptr;
   const std::atomic<bool>* cancel = nullptr;  // set by another thread to stop early
 };
@@ -132,7 +132,7 @@ class Session {
   // the vocabulary, bad sampling settings); the session stays usable.
   GenerateResult generate(const GenerateRequest& request, const TokenCallback& on_token = {});
 
-  void reset();  // forget the cache
+  void reset();                                // forget the cache
   const std::vector<int32_t>& tokens() const;  // the tokens the KV cache holds, in order
   int64_t context() const;
   int64_t cache_bytes() const;
@@ -152,7 +152,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   ~Engine();
 
   const ModelInfo& info() const;
-  bool has_tokenizer() const;  // false only when loaded without one (EngineOptions::require_tokenizer)
+  bool has_tokenizer() const;          // false only when loaded without one (EngineOptions::require_tokenizer)
   const Tokenizer& tokenizer() const;  // throws Error when there is none
   // A request with the checkpoint's sampling defaults (generation_config.json)
   // and stop ids.

@@ -62,8 +62,8 @@ class Tokenizer {
   std::string_view token_bytes(int32_t id) const;
 
   int32_t vocab_size() const;
-  int32_t bos_id() const;                  // -1 when there is none
-  int32_t eos_id() const;                  // the id add_eos appends; -1 when there is none
+  int32_t bos_id() const;  // -1 when there is none
+  int32_t eos_id() const;  // the id add_eos appends; -1 when there is none
   // Whether the model wants BOS / EOS around a prompt (GGUF add_bos_token /
   // add_eos_token, tokenizer_config.json's add_bos_token; otherwise BOS when
   // there is one, no EOS).

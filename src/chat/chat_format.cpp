@@ -19,7 +19,8 @@ Json messages_to_json(const std::vector<ChatMessage>& messages) {
   for (size_t i = 0; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
     const std::string where = "messages[" + std::to_string(i) + "]";
-    Json j = {{"role", m.role}, {"content", m.content_is_json ? parse_json_text(m.content, where + ".content") : Json(m.content)}};
+    Json j = {{"role", m.role},
+              {"content", m.content_is_json ? parse_json_text(m.content, where + ".content") : Json(m.content)}};
     // Templates test `'tool_calls' in message`, so the key is present only
     // when there are calls.
     if (!m.tool_calls.empty()) {
@@ -28,7 +29,8 @@ Json messages_to_json(const std::vector<ChatMessage>& messages) {
         Json call = Json::object();
         if (!c.id.empty()) call["id"] = c.id;
         call["type"] = "function";
-        call["function"] = {{"name", c.name}, {"arguments", parse_json_text(c.arguments, where + ".tool_calls.arguments")}};
+        call["function"] = {{"name", c.name},
+                            {"arguments", parse_json_text(c.arguments, where + ".tool_calls.arguments")}};
         calls.push_back(call);
       }
       j["tool_calls"] = calls;
@@ -70,8 +72,9 @@ ChatFormat ChatFormat::from_template(const std::string& source, std::string bos_
 std::string ChatFormat::render(const std::vector<ChatMessage>& messages, const Json& tools, bool add_generation_prompt,
                                const Json& extra) const {
   // The variables transformers' apply_chat_template passes.
-  Json context = {{"messages", messages_to_json(messages)}, {"tools", tools}, {"documents", nullptr},
-                  {"add_generation_prompt", add_generation_prompt}, {"bos_token", bos_token_}, {"eos_token", eos_token_}};
+  Json context = {
+      {"messages", messages_to_json(messages)},         {"tools", tools},          {"documents", nullptr},
+      {"add_generation_prompt", add_generation_prompt}, {"bos_token", bos_token_}, {"eos_token", eos_token_}};
   for (auto it = extra.begin(); it != extra.end(); ++it) context[it.key()] = it.value();
   return template_->render(context);
 }

@@ -85,9 +85,7 @@ void Recognizer::close(int32_t pos, int32_t parent, std::vector<int32_t>& tops, 
   if (depth > kMaxClosureDepth) throw Error("grammar: rules nest too deep (left recursion?)");
   const Grammar::Element& e = g_.element(pos);
   switch (e.kind) {
-    case Grammar::Element::kBytes:
-      tops.push_back(node(pos, parent));
-      return;
+    case Grammar::Element::kBytes: tops.push_back(node(pos, parent)); return;
     case Grammar::Element::kEnd:
       if (parent == kBottom) {
         accepting = true;

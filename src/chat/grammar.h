@@ -38,7 +38,7 @@ class Grammar {
 
   // Rule-building helpers: each returns a new rule.
   int32_t choice(const std::vector<Sequence>& alternatives);
-  int32_t optional(const Sequence& body);                     // body | ε
+  int32_t optional(const Sequence& body);                          // body | ε
   int32_t repeat(const Sequence& body, int64_t min, int64_t max);  // max < 0: unbounded
 
   int32_t root() const { return root_; }
@@ -47,7 +47,7 @@ class Grammar {
   const ByteSet& byte_set(int32_t index) const { return sets_[static_cast<size_t>(index)]; }
 
  private:
-  std::vector<Element> elements_;           // every alternative, each ended by kEnd
+  std::vector<Element> elements_;            // every alternative, each ended by kEnd
   std::vector<std::vector<int32_t>> rules_;  // rule → start positions of its alternatives
   std::vector<ByteSet> sets_;
   int32_t root_ = -1;
@@ -70,8 +70,8 @@ class Recognizer {
   struct State {
     std::vector<int32_t> nodes;  // stack tops, sorted; every top is at a byte element
     bool accepting = false;
-    ByteSet allowed;             // bytes with a live transition
-    std::vector<int32_t> next;   // [256], -2: not computed yet
+    ByteSet allowed;            // bytes with a live transition
+    std::vector<int32_t> next;  // [256], -2: not computed yet
   };
   int32_t node(int32_t pos, int32_t parent);
   // Adds the stack tops reachable from (pos, parent) without reading a byte.

@@ -15,7 +15,8 @@ constexpr size_t kMaxCachedMasks = 256;
 SortedVocab::SortedVocab(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {
   for (int32_t id = 0; id < tokenizer.vocab_size(); ++id)
     if (!tokenizer.is_special(id) && !tokenizer.token_bytes(id).empty()) ids_.push_back(id);
-  std::sort(ids_.begin(), ids_.end(), [&](int32_t a, int32_t b) { return tokenizer.token_bytes(a) < tokenizer.token_bytes(b); });
+  std::sort(ids_.begin(), ids_.end(),
+            [&](int32_t a, int32_t b) { return tokenizer.token_bytes(a) < tokenizer.token_bytes(b); });
   lcp_.resize(ids_.size());
   for (size_t i = 0; i < ids_.size(); ++i) {
     const std::string_view cur = bytes(i);
@@ -72,8 +73,10 @@ int64_t GrammarConstraint::mask(std::span<float> logits) {
   const std::vector<uint64_t>& bits = allowed(state_);
   int64_t count = 0;
   for (size_t id = 0; id < logits.size(); ++id) {
-    if (id / 64 < bits.size() && ((bits[id / 64] >> (id % 64)) & 1)) ++count;
-    else logits[id] = -INFINITY;
+    if (id / 64 < bits.size() && ((bits[id / 64] >> (id % 64)) & 1))
+      ++count;
+    else
+      logits[id] = -INFINITY;
   }
   for (const auto& [id, logit] : stops) logits[static_cast<size_t>(id)] = logit;
   return count + static_cast<int64_t>(stops.size());
@@ -82,7 +85,8 @@ int64_t GrammarConstraint::mask(std::span<float> logits) {
 void GrammarConstraint::accept(int32_t token) {
   if (std::find(stop_ids_.begin(), stop_ids_.end(), token) != stop_ids_.end()) return;
   const int32_t next = recognizer_.advance(state_, vocab_.token_bytes(token));
-  if (next == Recognizer::kDead) throw Error("constrained decoding: token " + std::to_string(token) + " was not allowed");
+  if (next == Recognizer::kDead)
+    throw Error("constrained decoding: token " + std::to_string(token) + " was not allowed");
   state_ = next;
 }
 

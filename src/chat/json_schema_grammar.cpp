@@ -41,8 +41,8 @@ class Builder {
     any_value_ = g_.add_rule();  // recursive: objects and arrays hold values
     const int32_t object = any_object();
     const int32_t array = list_of({Grammar::ref(any_value_)}, 0, -1);
-    for (int32_t r : {object, array, string(0, -1), number(), literal_rule("true"),
-                      literal_rule("false"), literal_rule("null")})
+    for (int32_t r :
+         {object, array, string(0, -1), number(), literal_rule("true"), literal_rule("false"), literal_rule("null")})
       g_.add_alternative(any_value_, {Grammar::ref(r)});
     return any_value_;
   }
@@ -98,13 +98,15 @@ class Builder {
     std::vector<std::string> types;
     if (s.contains("type")) {
       const Json& t = s["type"];
-      if (t.is_string()) types.push_back(t.get<std::string>());
+      if (t.is_string())
+        types.push_back(t.get<std::string>());
       else if (t.is_array())
         for (const auto& x : t) {
           if (!x.is_string()) throw Error(path + ".type: entries must be strings");
           types.push_back(x.get<std::string>());
         }
-      else throw Error(path + ".type: must be a string or an array of strings");
+      else
+        throw Error(path + ".type: must be a string or an array of strings");
     } else if (s.contains("properties") || s.contains("additionalProperties") || s.contains("required")) {
       types.push_back("object");
     } else if (s.contains("items") || s.contains("prefixItems")) {
@@ -113,14 +115,22 @@ class Builder {
       alternatives.push_back(any_value());
     }
     for (const auto& type : types) {
-      if (type == "object") alternatives.push_back(object(s, root, path, depth));
-      else if (type == "array") alternatives.push_back(array(s, root, path, depth));
-      else if (type == "string") alternatives.push_back(string(bound(s, "minLength", 0, path), bound(s, "maxLength", -1, path)));
-      else if (type == "number") alternatives.push_back(number());
-      else if (type == "integer") alternatives.push_back(integer_free());
-      else if (type == "boolean") alternatives.push_back(choice_of({literal_rule("true"), literal_rule("false")}));
-      else if (type == "null") alternatives.push_back(literal_rule("null"));
-      else throw Error(path + ".type: unknown type \"" + type + "\"");
+      if (type == "object")
+        alternatives.push_back(object(s, root, path, depth));
+      else if (type == "array")
+        alternatives.push_back(array(s, root, path, depth));
+      else if (type == "string")
+        alternatives.push_back(string(bound(s, "minLength", 0, path), bound(s, "maxLength", -1, path)));
+      else if (type == "number")
+        alternatives.push_back(number());
+      else if (type == "integer")
+        alternatives.push_back(integer_free());
+      else if (type == "boolean")
+        alternatives.push_back(choice_of({literal_rule("true"), literal_rule("false")}));
+      else if (type == "null")
+        alternatives.push_back(literal_rule("null"));
+      else
+        throw Error(path + ".type: unknown type \"" + type + "\"");
     }
     return choice_of(alternatives);
   }
@@ -235,7 +245,8 @@ class Builder {
   int64_t bound(const Json& s, const char* key, int64_t fallback, const std::string& path) {
     if (!s.contains(key)) return fallback;
     const Json& v = s[key];
-    if (!v.is_number_integer() || v.get<int64_t>() < 0) throw Error(path + "." + key + ": must be a non-negative integer");
+    if (!v.is_number_integer() || v.get<int64_t>() < 0)
+      throw Error(path + "." + key + ": must be a non-negative integer");
     const int64_t n = v.get<int64_t>();
     if (fallback < 0 && n > kMaxBound) return -1;  // a large maximum: unbounded
     if (n > kMaxBound) throw Error(path + "." + key + ": at most " + std::to_string(kMaxBound) + " is supported");
@@ -246,8 +257,8 @@ class Builder {
     const int64_t min = bound(s, "minItems", 0, path), max = bound(s, "maxItems", -1, path);
     if (max >= 0 && max < min) throw Error(path + ": maxItems is less than minItems");
     const bool items_allowed = !(s.contains("items") && s["items"].is_boolean() && !s["items"].get<bool>());
-    const int32_t item = s.contains("items") && items_allowed ? schema(s["items"], root, path + ".items", depth + 1)
-                                                              : any_value();
+    const int32_t item =
+        s.contains("items") && items_allowed ? schema(s["items"], root, path + ".items", depth + 1) : any_value();
     if (!s.contains("prefixItems")) return list_of({Grammar::ref(item)}, min, max);
     const Json& prefix = s["prefixItems"];
     if (!prefix.is_array() || prefix.empty()) throw Error(path + ".prefixItems: must be a non-empty array");
@@ -288,7 +299,9 @@ class Builder {
         required.push_back(r.get<std::string>());
       }
     }
-    auto is_required = [&](const std::string& k) { return std::find(required.begin(), required.end(), k) != required.end(); };
+    auto is_required = [&](const std::string& k) {
+      return std::find(required.begin(), required.end(), k) != required.end();
+    };
     if (s.contains("properties")) {
       if (!s["properties"].is_object()) throw Error(path + ".properties: must be an object");
       for (const auto& [key, sub] : s["properties"].items())
@@ -301,7 +314,8 @@ class Builder {
     if (props.empty()) {
       const Json additional = s.value("additionalProperties", Json(true));
       if (additional.is_boolean() && !additional.get<bool>()) return literal_rule("{}");
-      const int32_t value = additional.is_boolean() ? any_value() : schema(additional, root, path + ".additionalProperties", depth + 1);
+      const int32_t value =
+          additional.is_boolean() ? any_value() : schema(additional, root, path + ".additionalProperties", depth + 1);
       Seq member = {Grammar::ref(string(0, -1))};
       append(member, ws());
       member.push_back(g_.byte(':'));
@@ -347,7 +361,8 @@ class Builder {
     if (!s["$ref"].is_string()) throw Error(path + ".$ref: must be a string");
     const std::string target = s["$ref"].get<std::string>();
     if (auto it = refs_.find(target); it != refs_.end()) return it->second;
-    if (target.empty() || target[0] != '#') throw Error(path + ".$ref: only references into the same schema (#/…) are supported");
+    if (target.empty() || target[0] != '#')
+      throw Error(path + ".$ref: only references into the same schema (#/…) are supported");
     const Json* resolved = &root;
     if (target.size() > 1) {
       try {

@@ -52,7 +52,6 @@ std::optional<ParsedToolCall> call_from_json(const Json& j) {
   return ParsedToolCall{j["name"].get<std::string>(), args.dump()};
 }
 
-
 // One JSON value, several separated by ';', ',' or whitespace, or an array.
 std::optional<std::vector<ParsedToolCall>> json_calls(std::string_view text) {
   std::vector<ParsedToolCall> calls;
@@ -68,7 +67,8 @@ std::optional<std::vector<ParsedToolCall>> json_calls(std::string_view text) {
   }
   size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ';' || text[i] == ',')) ++i;
+    while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ';' || text[i] == ','))
+      ++i;
     if (i == text.size()) break;
     if (text[i] != '{') return std::nullopt;
     // The end of this object: match braces outside strings.
@@ -78,8 +78,10 @@ std::optional<std::vector<ParsedToolCall>> json_calls(std::string_view text) {
     for (; j < text.size(); ++j) {
       const char c = text[j];
       if (in_string) {
-        if (c == '\\') ++j;
-        else if (c == '"') in_string = false;
+        if (c == '\\')
+          ++j;
+        else if (c == '"')
+          in_string = false;
       } else if (c == '"') {
         in_string = true;
       } else if (c == '{') {
@@ -218,8 +220,8 @@ class PythonCalls {
 
   std::optional<Json> parse_number() {
     const size_t start = i_;
-    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.' || s_[i_] == '-' ||
-                              s_[i_] == '+'))
+    while (i_ < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.' || s_[i_] == '-' || s_[i_] == '+'))
       ++i_;
     std::string_view token = s_.substr(start, i_ - start);
     if (!token.empty() && token[0] == '+') token.remove_prefix(1);
@@ -275,7 +277,8 @@ std::string_view unwrap(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::vector<ParsedToolCall>> parse_tool_calls(std::string_view text, const std::vector<std::string>& known) {
+std::optional<std::vector<ParsedToolCall>> parse_tool_calls(std::string_view text,
+                                                            const std::vector<std::string>& known) {
   text = unwrap(text);
   if (text.empty()) return std::nullopt;
   auto calls = text[0] == '{' || text[0] == '[' ? json_calls(text) : std::nullopt;

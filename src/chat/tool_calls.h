@@ -20,7 +20,8 @@ struct ParsedToolCall {
 
 // The calls, when the whole text is tool calls to functions named in `known`
 // (any name when `known` is empty); nullopt otherwise.
-std::optional<std::vector<ParsedToolCall>> parse_tool_calls(std::string_view text, const std::vector<std::string>& known);
+std::optional<std::vector<ParsedToolCall>> parse_tool_calls(std::string_view text,
+                                                            const std::vector<std::string>& known);
 
 // Whether an answer that begins like this may turn out to be tool calls, so
 // a streamed answer holds it back instead of sending it as content.

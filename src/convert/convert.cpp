@@ -30,8 +30,8 @@ namespace mobilellm::convert {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using format::TensorType;
+using nlohmann::json;
 
 // Tokenizer files of a Hugging Face release (and our tiktoken form), carried as
 // blobs. tokenizer.model only when there is no tokenizer.json: the loader
@@ -51,7 +51,9 @@ std::string read_bytes(const fs::path& path) {
 class SourceRows {
  public:
   explicit SourceRows(const io::TensorEntry& t)
-      : t_(t), cols_(t.shape.size() == 2 ? t.shape[1] : t.shape[0]), dtype_(model::checkpoint_dtype(t)),
+      : t_(t),
+        cols_(t.shape.size() == 2 ? t.shape[1] : t.shape[0]),
+        dtype_(model::checkpoint_dtype(t)),
         k_(kernels::float_kernels()) {}
   void row(int64_t r, float* out) const {
     k_.to_float(t_.data + static_cast<size_t>(r * cols_) * dtype_size(dtype_), dtype_, cols_, out);
@@ -121,8 +123,8 @@ class Converter {
       for (const auto& s : p.sources)
         if ((t = archive.find(s))) break;
       if (!t)
-        throw Error(o_.input.string() + ": checkpoint is missing tensor \"" + p.sources.front() + "\" (expected shape " +
-                    shape_text(p.shape) + ")");
+        throw Error(o_.input.string() + ": checkpoint is missing tensor \"" + p.sources.front() +
+                    "\" (expected shape " + shape_text(p.shape) + ")");
       if (t->shape != p.shape)
         throw Error("tensor \"" + t->name + "\" in " + t->file.string() + " has shape " + shape_text(t->shape) +
                     ", expected " + shape_text(p.shape) + " from config.json");
@@ -197,8 +199,9 @@ class Converter {
     if (kept_float && !affine) report_.kept_bf16.push_back(p.name + " " + shape_text(p.shape));
     if (!quantized) {
       // Norms are always f32; matrices take the scheme's float type.
-      const TensorType type =
-          (!p.matrix || scheme_ == format::Scheme::kF32 || (kept_float && affine)) ? TensorType::kF32 : TensorType::kBF16;
+      const TensorType type = (!p.matrix || scheme_ == format::Scheme::kF32 || (kept_float && affine))
+                                  ? TensorType::kF32
+                                  : TensorType::kBF16;
       const int64_t n_rows = p.shape.size() == 2 ? rows : 1;
       AlignedBuffer<uint8_t> out(static_cast<size_t>(rows * (p.shape.size() == 2 ? cols : 1)) *
                                  (type == TensorType::kF32 ? 4 : 2));
@@ -274,8 +277,8 @@ class Converter {
         for (int64_t g = 0; g < groups; ++g)
           if (!quant::ggml_q4_1_quantize_block(row.data() + g * 32,
                                                blocks.data() + (r * groups + g) * quant::kGgmlQ4_1BlockBytes))
-            throw Error("tensor \"" + p.name + "\": row " + std::to_string(r) + ", columns " +
-                        std::to_string(32 * g) + "–" + std::to_string(32 * g + 31) +
+            throw Error("tensor \"" + p.name + "\": row " + std::to_string(r) + ", columns " + std::to_string(32 * g) +
+                        "–" + std::to_string(32 * g + 31) +
                         " span more than fp16 holds (q4_1 stores the group's minimum and step as fp16)");
       }
       quant::q4_pack_ggml_q4_1_tiles(rows, cols, blocks.data(), tile_begin, tile_end, packed.data());

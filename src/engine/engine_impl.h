@@ -13,7 +13,10 @@ namespace mobilellm {
 
 struct Engine::Impl {
   Impl(std::shared_ptr<const model::Model> m, std::optional<Tokenizer> t, int threads)
-      : model(std::move(m)), tokenizer(std::move(t)), chat(tokenizer ? ChatFormat(*tokenizer) : ChatFormat()), pool(threads) {}
+      : model(std::move(m)),
+        tokenizer(std::move(t)),
+        chat(tokenizer ? ChatFormat(*tokenizer) : ChatFormat()),
+        pool(threads) {}
 
   std::shared_ptr<const model::Model> model;
   std::optional<Tokenizer> tokenizer;  // absent only when loaded without one

@@ -18,7 +18,9 @@ bool model_has_tokenizer(const model::Model& model) {
 Tokenizer load_model_tokenizer(const model::Model& model, const std::filesystem::path& given) {
   if (!given.empty()) return Tokenizer::load(given);
   if (!model_has_tokenizer(model))
-    throw Error(model.path().string() + " carries no tokenizer (tokenizer.json, tokenizer.model or GGUF tokenizer.* metadata): pass --tokenizer PATH");
+    throw Error(
+        model.path().string() +
+        " carries no tokenizer (tokenizer.json, tokenizer.model or GGUF tokenizer.* metadata): pass --tokenizer PATH");
   const format::ModelFile* file = model.file();
   if (!file) return Tokenizer::load(model.path());
   std::map<std::string, std::string> files;

@@ -67,7 +67,8 @@ void Session::Impl::run_forward(std::span<const int32_t> tokens, model::LogitsFo
 
 int64_t Session::Impl::reuse_prefix(const GenerateRequest& r) {
   const auto& prompt = r.prompt;
-  const int64_t common = std::mismatch(history.begin(), history.end(), prompt.begin(), prompt.end()).first - history.begin();
+  const int64_t common =
+      std::mismatch(history.begin(), history.end(), prompt.begin(), prompt.end()).first - history.begin();
   int64_t keep = std::min<int64_t>(common, static_cast<int64_t>(prompt.size()) - 1);
   const bool scoring = r.prompt_logprobs >= 0;
   if (scoring) {
@@ -110,8 +111,10 @@ void Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_lo
     for (int64_t t = 0; t < len; ++t) {
       const std::span<const float> row(chunk_logits.data() + t * vocab, static_cast<size_t>(vocab));
       const int64_t pos = at + t;
-      if (pos + 1 < n) scores.push_back(engine::score_token(row, prompt[pos + 1], r.prompt_logprobs));
-      else std::copy(row.begin(), row.end(), logits.begin());
+      if (pos + 1 < n)
+        scores.push_back(engine::score_token(row, prompt[pos + 1], r.prompt_logprobs));
+      else
+        std::copy(row.begin(), row.end(), logits.begin());
     }
     if (r.cancel && r.cancel->load()) return;
   }
@@ -168,7 +171,8 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
 
     const bool is_stop = std::find(r.stop_ids.begin(), r.stop_ids.end(), token) != r.stop_ids.end();
     std::string text;
-    if (decoder && !is_stop && !(r.skip_special && tokenizer->is_special(token))) text = stops.push(decoder->push(token));
+    if (decoder && !is_stop && !(r.skip_special && tokenizer->is_special(token)))
+      text = stops.push(decoder->push(token));
     bool last = is_stop || stops.matched() || i + 1 == r.max_tokens || s.cache.size() >= s.cache.max_context();
     if (last) {
       if (decoder && !stops.matched()) text += stops.push(decoder->flush());

@@ -94,7 +94,9 @@ void KlBaseWriter::add_row(const float* logits) {
 
 KlBaseReader::KlBaseReader(const std::filesystem::path& path) : file_(path) {
   const std::string where = path.string();
-  auto fail = [&](const std::string& what) -> void { throw Error(where + ": not a --kl-divergence-base file: " + what); };
+  auto fail = [&](const std::string& what) -> void {
+    throw Error(where + ": not a --kl-divergence-base file: " + what);
+  };
   const uint8_t* p = file_.data();
   size_t size = file_.size();
   size_t header_bytes = sizeof kMagic + 3 * sizeof(int64_t);
@@ -118,8 +120,7 @@ KlBaseReader::KlBaseReader(const std::filesystem::path& path) : file_(path) {
       __builtin_add_overflow(expected, header_bytes + n_tokens * sizeof(int32_t), &expected))
     fail("n_ctx " + std::to_string(header_.n_ctx) + ", " + std::to_string(header_.chunks) + " chunks and vocabulary " +
          std::to_string(header_.vocab) + " imply more bytes than a file holds");
-  if (size != expected)
-    fail("size " + std::to_string(size) + " bytes, the header implies " + std::to_string(expected));
+  if (size != expected) fail("size " + std::to_string(size) + " bytes, the header implies " + std::to_string(expected));
   header_.tokens.resize(n_tokens);
   std::memcpy(header_.tokens.data(), p + header_bytes, n_tokens * sizeof(int32_t));
   rows_begin_ = p + header_bytes + n_tokens * sizeof(int32_t);

@@ -80,7 +80,9 @@ class KlBaseReader {
   explicit KlBaseReader(const std::filesystem::path& path);  // throws Error on a malformed file
   const KlBaseHeader& header() const { return header_; }
   int64_t rows() const { return rows_; }
-  const uint8_t* row(int64_t i) const { return rows_begin_ + static_cast<size_t>(i) * CompressedLogprobs::bytes(header_.vocab); }
+  const uint8_t* row(int64_t i) const {
+    return rows_begin_ + static_cast<size_t>(i) * CompressedLogprobs::bytes(header_.vocab);
+  }
 
  private:
   io::MappedFile file_;

@@ -100,8 +100,8 @@ ModelFileIndex parse_model_file(const uint8_t* data, size_t size, const std::str
     throw Error(where + ": not a mobilellm model file (" + std::to_string(size) + " bytes, shorter than its header)");
   if (std::memcmp(data, kMagic, sizeof kMagic) != 0)
     throw Error(where + ": not a mobilellm model file (it does not start with \"MOBILELM\")");
-  Header h{read_u32(data + 8), read_u32(data + 12), read_u32(data + 40), read_u64(data + 16), read_u64(data + 24),
-           read_u64(data + 32)};
+  Header h{read_u32(data + 8),  read_u32(data + 12), read_u32(data + 40),
+           read_u64(data + 16), read_u64(data + 24), read_u64(data + 32)};
   if (h.version != kVersion)
     throw Error(where + ": model file format version " + std::to_string(h.version) + "; this build reads version " +
                 std::to_string(kVersion));
@@ -115,8 +115,7 @@ ModelFileIndex parse_model_file(const uint8_t* data, size_t size, const std::str
     throw Error(where + ": corrupted header (index at " + std::to_string(h.index_offset) + ", " +
                 std::to_string(h.index_bytes) + " bytes, in a file of " + std::to_string(size) + ")");
   const uint8_t* index_data = data + h.index_offset;
-  if (crc32c(index_data, h.index_bytes) != h.index_crc32c)
-    throw Error(where + ": corrupted index (checksum mismatch)");
+  if (crc32c(index_data, h.index_bytes) != h.index_crc32c) throw Error(where + ": corrupted index (checksum mismatch)");
 
   json doc;
   try {
@@ -277,12 +276,19 @@ void ModelFileWriter::add_blob(const std::string& name, const void* data, size_t
 
 void ModelFileWriter::finish(Scheme scheme, KvCacheType kv_cache, const json& config, const json& generation,
                              const json& source) {
-  json doc = {{"scheme", scheme_name(scheme)}, {"kv_cache", kv_cache_name(kv_cache)}, {"config", config},
-              {"generation_config", generation}, {"source", source}};
+  json doc = {{"scheme", scheme_name(scheme)},
+              {"kv_cache", kv_cache_name(kv_cache)},
+              {"config", config},
+              {"generation_config", generation},
+              {"source", source}};
   doc["tensors"] = json::array();
   for (const auto& t : index_.tensors)
-    doc["tensors"].push_back({{"name", t.name}, {"type", tensor_type_name(t.type)}, {"shape", t.shape},
-                              {"offset", t.offset}, {"bytes", t.bytes}, {"crc32c", t.crc32c}});
+    doc["tensors"].push_back({{"name", t.name},
+                              {"type", tensor_type_name(t.type)},
+                              {"shape", t.shape},
+                              {"offset", t.offset},
+                              {"bytes", t.bytes},
+                              {"crc32c", t.crc32c}});
   doc["blobs"] = json::array();
   for (const auto& b : index_.blobs)
     doc["blobs"].push_back({{"name", b.name}, {"offset", b.offset}, {"bytes", b.bytes}, {"crc32c", b.crc32c}});

@@ -79,7 +79,7 @@ class ModelFile {
   const std::filesystem::path& path() const { return file_.path(); }
   const ModelFileIndex& index() const { return index_; }
   const TensorInfo* find(const std::string& name) const;  // nullptr if absent
-  const uint8_t* bytes() const { return file_.data(); }  // the whole mapping
+  const uint8_t* bytes() const { return file_.data(); }   // the whole mapping
   size_t size() const { return file_.size(); }
   const uint8_t* data(const TensorInfo& t) const { return file_.data() + t.offset; }
   const BlobInfo* find_blob(const std::string& name) const;

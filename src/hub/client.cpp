@@ -76,17 +76,23 @@ std::string http_error_message(const HttpResponse& r, const std::string& endpoin
   std::string message;
   if ((r.status == 401 || r.status == 404) && code == "RepoNotFound") {
     // The Hub answers 401 for a repo it will not name to an anonymous caller: missing or private.
-    message = repo + ": no such model repo on " + endpoint + (have_token ? "" : " (or it is private: pass --token or set HF_TOKEN)");
+    message = repo + ": no such model repo on " + endpoint +
+              (have_token ? "" : " (or it is private: pass --token or set HF_TOKEN)");
   } else if (r.status == 401) {
-    message = have_token ? repo + ": the Hub refused the token (401): check --token / HF_TOKEN; if the repo is gated, "
-                                  "accept the license at " + page
+    message = have_token ? repo +
+                               ": the Hub refused the token (401): check --token / HF_TOKEN; if the repo is gated, "
+                               "accept the license at " +
+                               page
                          : repo + " is gated: accept the license at " + page + " and pass --token or set HF_TOKEN";
   } else if (r.status == 403) {
     message = repo + ": the token has no access to this gated repo: request access on the model page " + page;
   } else if (r.status == 404) {
-    if (code == "RevisionNotFound") message = repo + ": " + what + " not found (no such revision)";
-    else if (code == "EntryNotFound") message = repo + ": " + what + " not found in the repo";
-    else message = repo + ": not found on " + endpoint + " (" + what + "); check the name and revision";
+    if (code == "RevisionNotFound")
+      message = repo + ": " + what + " not found (no such revision)";
+    else if (code == "EntryNotFound")
+      message = repo + ": " + what + " not found in the repo";
+    else
+      message = repo + ": not found on " + endpoint + " (" + what + "); check the name and revision";
   } else {
     message = repo + ": " + what + ": HTTP " + std::to_string(r.status);
   }
@@ -135,7 +141,8 @@ HubClient::HubClient(std::string endpoint, std::string token, const std::atomic<
 HttpResponse HubClient::request(HttpRequest req, const std::string& repo, const std::string& what, bool retry,
                                 const BodySink& sink) const {
   // The token goes to the Hub's own origin only, never to a storage host a redirect names.
-  if (!token_.empty() && url_origin(req.url) == url_origin(endpoint_)) req.headers.push_back("Authorization: Bearer " + token_);
+  if (!token_.empty() && url_origin(req.url) == url_origin(endpoint_))
+    req.headers.push_back("Authorization: Bearer " + token_);
   req.cancel = cancel_;
   constexpr int kAttempts = 5;
   for (int attempt = 0;; ++attempt) {

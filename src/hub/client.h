@@ -39,7 +39,7 @@ struct RepoRevision {
 
 struct FileMetadata {
   std::string commit;
-  std::string etag;          // X-Linked-Etag (LFS: the sha256) or ETag, without quotes or W/
+  std::string etag;  // X-Linked-Etag (LFS: the sha256) or ETag, without quotes or W/
   std::optional<uint64_t> size;
   std::string download_url;  // where the bytes are: the Hub, or the storage host it redirects to
   bool lfs = false;          // the Hub named the content's sha256 (X-Linked-Etag)

@@ -73,7 +73,8 @@ void truncate_partial(FILE* f, const fs::path& partial, Sha256& hash, uint64_t& 
 bool fetch_blob(const HubClient& client, const RepoCache& cache, const std::string& repo, const std::string& path,
                 const FileMetadata& meta, const DownloadEvents& events) {
   if (meta.lfs && !is_sha256(meta.etag))
-    throw Error(repo + ": \"" + path + "\": the Hub's X-Linked-Etag \"" + meta.etag + "\" is not a sha256, so the file cannot be verified");
+    throw Error(repo + ": \"" + path + "\": the Hub's X-Linked-Etag \"" + meta.etag +
+                "\" is not a sha256, so the file cannot be verified");
   const fs::path blob = cache.blob(meta.etag);
   fs::create_directories(blob.parent_path());
   FileLock lock(cache.lock_file(meta.etag), client.cancel_flag());
@@ -115,7 +116,8 @@ bool fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
       if (std::ferror(f.get())) throw Error(partial.string() + ": cannot write: " + std::strerror(errno));
       if (r.status / 100 == 3 && !r.header("location").empty()) {
         // A storage host may redirect again (a CDN to its bucket); the token stays on the Hub's origin.
-        if (++redirects > 10) throw Error(repo + ": \"" + path + "\": more than 10 redirects from " + meta.download_url);
+        if (++redirects > 10)
+          throw Error(repo + ": \"" + path + "\": more than 10 redirects from " + meta.download_url);
         url = resolve_url(url, r.header("location"));
         continue;
       }
@@ -156,7 +158,8 @@ bool fetch_blob(const HubClient& client, const RepoCache& cache, const std::stri
                   "; the download was deleted, nothing was added to the cache");
     }
   }
-  fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(partial,
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
   fs::rename(partial, blob);
   return true;
 }

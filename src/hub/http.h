@@ -14,7 +14,7 @@ namespace mobilellm::hub {
 struct HttpRequest {
   std::string method = "GET";  // GET or HEAD
   std::string url;
-  std::vector<std::string> headers;  // "Name: value"
+  std::vector<std::string> headers;           // "Name: value"
   const std::atomic<bool>* cancel = nullptr;  // when set and true, the transfer stops (Ctrl-C)
 };
 

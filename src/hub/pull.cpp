@@ -33,7 +33,8 @@ PullResult pull(const PullOptions& o) {
     // Asked at the commit, so every file comes from the same one.
     const FileMetadata meta = client.file_metadata(o.ref.repo, rev.commit, path);
     DownloadEvents events;
-    if (o.events.progress) events.progress = [&](uint64_t done, uint64_t total) { o.events.progress(path, done, total); };
+    if (o.events.progress)
+      events.progress = [&](uint64_t done, uint64_t total) { o.events.progress(path, done, total); };
     const bool downloaded = fetch_blob(client, cache, o.ref.repo, path, meta, events);
     links.emplace_back(path, meta.etag);
     if (downloaded) ++result.downloaded;

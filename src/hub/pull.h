@@ -33,10 +33,10 @@ struct PullOptions {
 
 struct PullResult {
   std::string commit;
-  std::filesystem::path snapshot;    // snapshots/<commit>
-  std::filesystem::path model;       // what -m loads: the snapshot, a subfolder, or a .gguf file
+  std::filesystem::path snapshot;  // snapshots/<commit>
+  std::filesystem::path model;     // what -m loads: the snapshot, a subfolder, or a .gguf file
   std::vector<std::string> files;
-  size_t downloaded = 0;             // files fetched now (the rest were cached)
+  size_t downloaded = 0;  // files fetched now (the rest were cached)
 };
 
 // Downloads what `options.ref` names. Throws Error (HubError for HTTP errors,

@@ -80,7 +80,8 @@ struct Location {
 
 std::string describe(const std::set<std::string>& dirs, const std::vector<std::string>& ggufs) {
   std::string s;
-  for (const auto& d : dirs) s += (s.empty() ? "" : ", ") + (d.empty() ? std::string("a checkpoint at the root") : d + "/");
+  for (const auto& d : dirs)
+    s += (s.empty() ? "" : ", ") + (d.empty() ? std::string("a checkpoint at the root") : d + "/");
   std::set<std::string> groups;
   for (const auto& g : ggufs) groups.insert(gguf_group(g));
   for (const auto& g : groups) s += (s.empty() ? "" : ", ") + g;
@@ -130,7 +131,8 @@ Location locate(const std::string& repo, const std::vector<std::string>& files, 
     while (!dir.empty() && dir.back() == '/') dir.pop_back();
     if (dirs.count(dir)) return checkpoint_at(files, dir);
     if (auto exact = gguf_matching([&](const std::string& g) {
-          return g == selector || basename(g) == selector || gguf_group(g) == selector || basename(gguf_group(g)) == selector;
+          return g == selector || basename(g) == selector || gguf_group(g) == selector ||
+                 basename(gguf_group(g)) == selector;
         }))
       return *exact;
     if (auto tagged = gguf_matching([&](const std::string& g) { return has_tag(g, selector); })) return *tagged;
@@ -146,7 +148,8 @@ Location locate(const std::string& repo, const std::vector<std::string>& files, 
   std::set<std::string> groups;
   for (const auto& g : ggufs) groups.insert(gguf_group(g));
   if (groups.size() == 1) return gguf_at(ggufs, *groups.begin());
-  if (auto q4 = gguf_matching([&](const std::string& g) { return has_tag(g, "Q4_K_M"); })) return *q4;  // llama.cpp's default
+  if (auto q4 = gguf_matching([&](const std::string& g) { return has_tag(g, "Q4_K_M"); }))
+    return *q4;  // llama.cpp's default
   throw Error(repo + " holds several GGUF files (" + describe({}, ggufs) + "): name one, e.g. " + repo + ":" +
               basename(*groups.begin()));
 }
@@ -161,9 +164,10 @@ bool parse_model_ref(const std::string& text, ModelRef& out) {
   if (slash == std::string::npos || repo.find('/', slash + 1) != std::string::npos) return false;
   if (!valid_repo_part(repo.substr(0, slash), 96) || !valid_repo_part(repo.substr(slash + 1), 96)) return false;
   if (colon != std::string::npos &&
-      (selector.empty() || !std::all_of(selector.begin(), selector.end(), [](char c) {
-        return word_char(c) || c == '-' || c == '.' || c == '/';
-      }) || selector.find("..") != std::string::npos))
+      (selector.empty() ||
+       !std::all_of(selector.begin(), selector.end(),
+                    [](char c) { return word_char(c) || c == '-' || c == '.' || c == '/'; }) ||
+       selector.find("..") != std::string::npos))
     return false;
   out = {repo, selector};
   return true;

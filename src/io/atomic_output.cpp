@@ -43,9 +43,9 @@ void remove_temporaries_and_die(int sig) {
 // handles SIGINT itself (the server, chat) keeps its own handling.
 void install_handlers() {
   for (int sig : {SIGINT, SIGTERM}) {
-    struct sigaction old{};
+    struct sigaction old {};
     if (::sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue;
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = remove_temporaries_and_die;
     sigemptyset(&sa.sa_mask);
     ::sigaction(sig, &sa, nullptr);
@@ -75,7 +75,8 @@ void remove_stale_temporaries(const fs::path& path) {
     const std::string name = it->path().filename().string();
     if (name.rfind(prefix, 0) != 0) continue;
     const std::string pid_text = name.substr(prefix.size());
-    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9)
+      continue;
     const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
     if (::kill(pid, 0) != 0 && errno == ESRCH) fs::remove(it->path(), ec);
   }
@@ -127,8 +128,8 @@ void AtomicOutput::commit() {
   file_ = nullptr;
   if (std::fclose(f) != 0) fail("write failed");
   if (::rename(temp_.c_str(), path_.c_str()) != 0)
-    throw Error(path_.string() + ": cannot rename " + temp_.string() + " into place: " +
-                std::generic_category().message(errno));
+    throw Error(path_.string() + ": cannot rename " + temp_.string() +
+                " into place: " + std::generic_category().message(errno));
   committed_ = true;
   // The rename itself is durable once the folder is synced.
   const fs::path dir = path_.parent_path().empty() ? fs::path(".") : path_.parent_path();

@@ -30,7 +30,7 @@ enum class GgmlType : uint32_t {
   kBF16 = 30,
 };
 
-const char* ggml_type_name(GgmlType type);  // "Q4_1"
+const char* ggml_type_name(GgmlType type);   // "Q4_1"
 int64_t ggml_block_elements(GgmlType type);  // 32 or 256 for quantized types, 1 for float types
 int64_t ggml_block_bytes(GgmlType type);     // bytes of one block
 // Name of any type id ggml defines ("Q5_0"), supported here or not; nullptr for ids it never defined.
@@ -65,7 +65,7 @@ enum class GgufValueType : uint32_t {
 };
 
 const char* gguf_value_type_name(GgufValueType type);  // "u32", "string", "array", ...
-size_t gguf_value_type_size(GgufValueType type);        // bytes of a fixed-size value; 0 for string and array
+size_t gguf_value_type_size(GgufValueType type);       // bytes of a fixed-size value; 0 for string and array
 
 // One metadata value: a scalar, or an array of scalars or strings (arrays of
 // arrays are rejected at open, as llama.cpp does). Numbers are decoded from the
@@ -75,11 +75,11 @@ class GgufValue {
  public:
   const std::string& key() const { return key_; }
   GgufValueType type() const { return type_; }
-  GgufValueType array_type() const;  // element type; Error when not an array
-  uint64_t array_size() const;       // Error when not an array
+  GgufValueType array_type() const;      // element type; Error when not an array
+  uint64_t array_size() const;           // Error when not an array
   std::string type_description() const;  // "u32" or "array of string"
 
-  int64_t as_int() const;  // any integer type; a u64 above INT64_MAX is an Error
+  int64_t as_int() const;   // any integer type; a u64 above INT64_MAX is an Error
   double as_float() const;  // f32 or f64
   bool as_bool() const;
   const std::string& as_string() const;
@@ -97,9 +97,9 @@ class GgufValue {
   std::string key_;
   GgufValueType type_ = GgufValueType::kUint8;
   GgufValueType element_type_ = GgufValueType::kUint8;  // for arrays
-  uint64_t count_ = 1;                                   // elements of an array, 1 for a scalar
-  const uint8_t* raw_ = nullptr;                         // numeric scalar or array elements, in the file
-  std::vector<std::string> strings_;                     // a string scalar (one) or a string array
+  uint64_t count_ = 1;                                  // elements of an array, 1 for a scalar
+  const uint8_t* raw_ = nullptr;                        // numeric scalar or array elements, in the file
+  std::vector<std::string> strings_;                    // a string scalar (one) or a string array
 };
 
 class GgufFile {
@@ -120,7 +120,7 @@ class GgufFile {
 
   // Typed getters: throw Error naming the key when missing or of the wrong type.
   std::string get_string(std::string_view key) const;
-  int64_t get_int(std::string_view key) const;  // any integer type, range-checked
+  int64_t get_int(std::string_view key) const;   // any integer type, range-checked
   double get_float(std::string_view key) const;  // f32/f64
   bool get_bool(std::string_view key) const;
   std::vector<std::string> get_string_array(std::string_view key) const;
@@ -133,7 +133,7 @@ class GgufFile {
   bool get_bool_or(std::string_view key, bool fallback) const;
 
   const std::vector<GgufTensor>& tensors() const { return tensors_; }  // in file order
-  const GgufTensor* find_tensor(std::string_view name) const;         // nullptr when absent
+  const GgufTensor* find_tensor(std::string_view name) const;          // nullptr when absent
 
  private:
   friend class GgufParser;

@@ -23,9 +23,9 @@ static_assert(std::endian::native == std::endian::little, "GGUF numbers are read
 namespace {
 
 // Smallest encodings, used to bound counts before reading them.
-constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;         // key length, type, a 1-byte value
+constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;            // key length, type, a 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, one ne, type, offset
-constexpr uint32_t kMaxDims = 4;                              // GGML_MAX_DIMS
+constexpr uint32_t kMaxDims = 4;                             // GGML_MAX_DIMS
 constexpr size_t kMaxQuotedBytes = 96;
 // Counts are only bounded by the bytes left, which include the tensor data: a
 // lying count in front of gigabytes of weights must not reserve gigabytes of
@@ -151,8 +151,8 @@ class GgufParser {
     };
     check(n_tensors, "tensor count", kMinTensorInfoBytes);
     check(n_values, "metadata count", kMinKeyValueBytes);
-    const uint64_t need = static_cast<uint64_t>(n_tensors) * kMinTensorInfoBytes +
-                          static_cast<uint64_t>(n_values) * kMinKeyValueBytes;
+    const uint64_t need =
+        static_cast<uint64_t>(n_tensors) * kMinTensorInfoBytes + static_cast<uint64_t>(n_values) * kMinKeyValueBytes;
     if (need > left()) {
       fail(std::to_string(n_values) + " metadata entries and " + std::to_string(n_tensors) +
            " tensor infos take at least " + std::to_string(need) + " bytes, but only " + std::to_string(left()) +
@@ -199,9 +199,9 @@ class GgufParser {
       v.count_ = read<uint64_t>("the array length" + of_key);
       const uint64_t min_bytes = element == GgufValueType::kString ? 8 : gguf_value_type_size(element);
       if (v.count_ > left() / min_bytes) {
-        fail("key " + quote_name(key) + ": array of " + std::to_string(v.count_) + " " +
-             gguf_value_type_name(element) + " cannot fit: each takes at least " + std::to_string(min_bytes) +
-             " bytes and only " + std::to_string(left()) + " bytes are left");
+        fail("key " + quote_name(key) + ": array of " + std::to_string(v.count_) + " " + gguf_value_type_name(element) +
+             " cannot fit: each takes at least " + std::to_string(min_bytes) + " bytes and only " +
+             std::to_string(left()) + " bytes are left");
       }
     }
     if (element == GgufValueType::kString) {

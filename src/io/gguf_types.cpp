@@ -15,7 +15,7 @@ namespace mobilellm::io {
 
 namespace {
 
-constexpr int64_t kQK = 32;    // elements of a Q4_0 / Q4_1 / Q8_0 block
+constexpr int64_t kQK = 32;     // elements of a Q4_0 / Q4_1 / Q8_0 block
 constexpr int64_t kQK_K = 256;  // elements of a K-quant super-block
 
 float half(const uint8_t* p) {
@@ -171,11 +171,11 @@ const char* ggml_type_name(GgmlType type) {
 
 const char* ggml_type_id_name(uint32_t id) {
   // ggml.h's enum ggml_type; the gaps are ids whose support ggml removed.
-  static const char* const kNames[] = {
-      "F32",   "F16",    "Q4_0",    "Q4_1",    nullptr,  nullptr, "Q5_0",   "Q5_1",  "Q8_0",    "Q8_1",
-      "Q2_K",  "Q3_K",   "Q4_K",    "Q5_K",    "Q6_K",   "Q8_K",  "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S",
-      "IQ4_NL", "IQ3_S", "IQ2_S",   "IQ4_XS",  "I8",     "I16",   "I32",    "I64",   "F64",     "IQ1_M",
-      "BF16",  nullptr,  nullptr,   nullptr,   "TQ1_0",  "TQ2_0", nullptr,  nullptr, nullptr,   "MXFP4"};
+  static const char* const kNames[] = {"F32",     "F16",    "Q4_0",    "Q4_1",  nullptr,  nullptr, "Q5_0",  "Q5_1",
+                                       "Q8_0",    "Q8_1",   "Q2_K",    "Q3_K",  "Q4_K",   "Q5_K",  "Q6_K",  "Q8_K",
+                                       "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS",
+                                       "I8",      "I16",    "I32",     "I64",   "F64",    "IQ1_M", "BF16",  nullptr,
+                                       nullptr,   nullptr,  "TQ1_0",   "TQ2_0", nullptr,  nullptr, nullptr, "MXFP4"};
   return id < std::size(kNames) ? kNames[id] : nullptr;
 }
 
@@ -189,8 +189,7 @@ std::optional<GgmlType> supported_ggml_type(uint32_t id) {
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
-    case GgmlType::kBF16:
-      return static_cast<GgmlType>(id);
+    case GgmlType::kBF16: return static_cast<GgmlType>(id);
   }
   return std::nullopt;
 }
@@ -235,9 +234,7 @@ void dequantize_row(GgmlType type, const void* src, int64_t n, float* dst) {
   const auto* x = static_cast<const uint8_t*>(src);
   const int64_t blocks = n / block;
   switch (type) {
-    case GgmlType::kF32:
-      std::memcpy(dst, x, static_cast<size_t>(n) * 4);
-      return;
+    case GgmlType::kF32: std::memcpy(dst, x, static_cast<size_t>(n) * 4); return;
     case GgmlType::kF16:
       for (int64_t i = 0; i < n; ++i) dst[i] = half(x + 2 * i);
       return;

@@ -56,11 +56,16 @@ void value(Out& out, const GgufValue& v) {
     return;
   }
   out.raw(static_cast<uint32_t>(type));
-  if (type == GgufValueType::kString) out.string(v.as_string());
-  else if (type == GgufValueType::kBool) out.raw(static_cast<uint8_t>(v.as_bool()));
-  else if (type == GgufValueType::kFloat32) out.raw(static_cast<float>(v.as_float()));
-  else if (type == GgufValueType::kFloat64) out.raw(v.as_float());
-  else if (is_integer(type)) out.integer(type, v.as_int());
+  if (type == GgufValueType::kString)
+    out.string(v.as_string());
+  else if (type == GgufValueType::kBool)
+    out.raw(static_cast<uint8_t>(v.as_bool()));
+  else if (type == GgufValueType::kFloat32)
+    out.raw(static_cast<float>(v.as_float()));
+  else if (type == GgufValueType::kFloat64)
+    out.raw(v.as_float());
+  else if (is_integer(type))
+    out.integer(type, v.as_int());
 }
 
 }  // namespace

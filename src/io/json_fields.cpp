@@ -72,7 +72,8 @@ std::vector<int64_t> JsonFields::id_list(const char* key) const {
   if (!has(key)) return out;
   const json& v = object_.at(key);
   if (!v.is_array()) return {as_integer(v, key)};
-  for (size_t i = 0; i < v.size(); ++i) out.push_back(as_integer(v[i], std::string(key) + "[" + std::to_string(i) + "]"));
+  for (size_t i = 0; i < v.size(); ++i)
+    out.push_back(as_integer(v[i], std::string(key) + "[" + std::to_string(i) + "]"));
   return out;
 }
 

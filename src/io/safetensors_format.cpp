@@ -9,12 +9,10 @@ namespace mobilellm::io {
 int safetensors_dtype_bits(std::string_view dtype) {
   // The 22 variants of safetensors' Dtype enum (0.8.0); F4 and F6 pack below a byte.
   static constexpr std::pair<std::string_view, int> kTable[] = {
-      {"BOOL", 8},        {"F4", 4},          {"F6_E2M3", 6},     {"F6_E3M2", 6},
-      {"U8", 8},          {"I8", 8},          {"F8_E5M2", 8},     {"F8_E4M3", 8},
-      {"F8_E8M0", 8},     {"F8_E4M3FNUZ", 8}, {"F8_E5M2FNUZ", 8}, {"I16", 16},
-      {"U16", 16},        {"F16", 16},        {"BF16", 16},       {"I32", 32},
-      {"U32", 32},        {"F32", 32},        {"C64", 64},        {"F64", 64},
-      {"I64", 64},        {"U64", 64},
+      {"BOOL", 8},    {"F4", 4},      {"F6_E2M3", 6}, {"F6_E3M2", 6},     {"U8", 8},          {"I8", 8},
+      {"F8_E5M2", 8}, {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8}, {"F8_E5M2FNUZ", 8}, {"I16", 16},
+      {"U16", 16},    {"F16", 16},    {"BF16", 16},   {"I32", 32},        {"U32", 32},        {"F32", 32},
+      {"C64", 64},    {"F64", 64},    {"I64", 64},    {"U64", 64},
   };
   for (const auto& [name, bits] : kTable) {
     if (name == dtype) return bits;

@@ -122,7 +122,8 @@ struct Span {
 
 TensorEntry parse_entry(const std::string& name, const json& value, const fs::path& file, const uint8_t* area,
                         uint64_t area_size, Span& span) {
-  if (!value.is_object()) fail(file, name, std::string("header entry is not an object (it is ") + value.type_name() + ")");
+  if (!value.is_object())
+    fail(file, name, std::string("header entry is not an object (it is ") + value.type_name() + ")");
   TensorEntry e;
   e.name = name;
   e.file = file;
@@ -151,8 +152,9 @@ TensorEntry parse_entry(const std::string& name, const json& value, const fs::pa
   if (end > area_size)
     fail(file, name, offsets_text(begin, end) + " end beyond the data area (" + std::to_string(area_size) + " bytes)");
   if (end - begin != need)
-    fail(file, name, offsets_text(begin, end) + " hold " + std::to_string(end - begin) + " bytes but " + described +
-                         " needs " + std::to_string(need));
+    fail(file, name,
+         offsets_text(begin, end) + " hold " + std::to_string(end - begin) + " bytes but " + described + " needs " +
+             std::to_string(need));
 
   e.data = area + begin;
   e.nbytes = static_cast<size_t>(end - begin);
@@ -194,9 +196,8 @@ void parse_safetensors(const uint8_t* data, size_t size, const fs::path& file, s
   }
 
   // Two tensors sharing bytes would alias each other; empty tensors share nothing.
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
   const Span* prev = nullptr;
   for (const Span& s : spans) {
     if (s.begin == s.end) continue;

@@ -39,7 +39,8 @@ bool cpu_runs(Isa isa) {
   return false;
 }
 
-constexpr TableFamily<FloatKernels> kFloatFamily = {compiled_table, cpu_runs, "amx needs AVX-512 and AMX-INT8 and runs the avx512 float kernels"};
+constexpr TableFamily<FloatKernels> kFloatFamily = {compiled_table, cpu_runs,
+                                                    "amx needs AVX-512 and AMX-INT8 and runs the avx512 float kernels"};
 
 }  // namespace
 

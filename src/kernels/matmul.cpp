@@ -36,8 +36,7 @@ void matmul(ThreadPool& pool, const FloatKernels& kernels, const float* x, int64
   }
   const int64_t threads = pool.size();
   const int64_t col_parts = std::min(threads, (n + kColumnAlign - 1) / kColumnAlign);
-  const int64_t row_parts =
-      std::max<int64_t>(1, std::min((threads + col_parts - 1) / col_parts, m / kMinRowsPerPart));
+  const int64_t row_parts = std::max<int64_t>(1, std::min((threads + col_parts - 1) / col_parts, m / kMinRowsPerPart));
   pool.run(col_parts * row_parts, [&](int64_t task, int) {
     auto [n_begin, n_end] = part_range(n, kColumnAlign, col_parts, task % col_parts);
     auto [m_begin, m_end] = part_range(m, 1, row_parts, task / col_parts);

@@ -132,7 +132,8 @@ void Int8KvRows::attend(ThreadPool& pool, const AttentionQueries& a, AttentionSc
     for (int64_t head = 0; head < heads; ++head) {
       const quant::SoftmaxState total = state_at(scratch.per_task[static_cast<size_t>(head * splits)]);
       for (int64_t s = 1; s < splits; ++s)
-        quant::softmax_state_merge(total, state_at(scratch.per_task[static_cast<size_t>(head * splits + s)]), group, hd);
+        quant::softmax_state_merge(total, state_at(scratch.per_task[static_cast<size_t>(head * splits + s)]), group,
+                                   hd);
       quant::softmax_state_finish(total, group, hd, a.out + head * group * hd);
     }
     return;

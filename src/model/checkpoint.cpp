@@ -111,9 +111,9 @@ Checkpoint open_gguf(const std::filesystem::path& path) {
   if (!unknown.empty()) {
     std::string list;
     for (size_t i = 0; i < unknown.size() && i < 8; ++i) list += (i ? ", " : "") + ("\"" + unknown[i] + "\"");
-    throw Error(path.string() + ": GGUF tensors this engine does not know: " + list +
-                (unknown.front() == "rope_freqs.weight" ? " (Llama-3.1-style RoPE frequency factors are not supported)"
-                                                        : ""));
+    throw Error(
+        path.string() + ": GGUF tensors this engine does not know: " + list +
+        (unknown.front() == "rope_freqs.weight" ? " (Llama-3.1-style RoPE frequency factors are not supported)" : ""));
   }
   return c;
 }
@@ -147,18 +147,21 @@ ModelConfig gguf_model_config(const io::GgufFile& f) {
   c.hidden_size = positive(key("embedding_length"), 0);
   const int64_t n_layers = positive(key("block_count"), 0);
   c.num_heads = positive(key("attention.head_count"), 0);
-  if (f.find(key("attention.head_count_kv")) && f.find(key("attention.head_count_kv"))->type() == io::GgufValueType::kArray)
+  if (f.find(key("attention.head_count_kv")) &&
+      f.find(key("attention.head_count_kv"))->type() == io::GgufValueType::kArray)
     throw Error(where + ": per-layer " + key("attention.head_count_kv") + " is not supported");
   c.num_kv_heads = positive(key("attention.head_count_kv"), c.num_heads);
   if (c.num_heads % c.num_kv_heads != 0)
     throw Error(where + ": " + key("attention.head_count_kv") + " must divide " + key("attention.head_count"));
   if (c.hidden_size % c.num_heads != 0 && !f.find(key("attention.key_length")))
-    throw Error(where + ": " + key("attention.key_length") + " is missing and the embedding is not a multiple of the heads");
+    throw Error(where + ": " + key("attention.key_length") +
+                " is missing and the embedding is not a multiple of the heads");
   c.head_dim = positive(key("attention.key_length"), c.hidden_size / c.num_heads);
   if (positive(key("attention.value_length"), c.head_dim) != c.head_dim)
     throw Error(where + ": key and value head sizes differ; not supported");
   if (positive(key("rope.dimension_count"), c.head_dim) != c.head_dim)
-    throw Error(where + ": " + key("rope.dimension_count") + " differs from the head size (partial RoPE is not supported)");
+    throw Error(where + ": " + key("rope.dimension_count") +
+                " differs from the head size (partial RoPE is not supported)");
   if (c.head_dim % 2 != 0) throw Error(where + ": the head size must be even");
   c.intermediate_size = positive(key("feed_forward_length"), 0);
   c.max_position_embeddings = positive(key("context_length"), 0);
@@ -191,13 +194,15 @@ ModelConfig gguf_model_config(const io::GgufFile& f) {
   auto token_id = [&](const char* k) {
     if (!f.find(k)) return int64_t{-1};
     int64_t id = f.get_int(k);
-    if (id < 0 || id >= c.vocab_size) throw Error(where + ": " + k + " " + std::to_string(id) + " is outside the vocabulary");
+    if (id < 0 || id >= c.vocab_size)
+      throw Error(where + ": " + k + " " + std::to_string(id) + " is outside the vocabulary");
     return id;
   };
   c.bos_token_id = token_id("tokenizer.ggml.bos_token_id");
   c.pad_token_id = token_id("tokenizer.ggml.padding_token_id");
   for (const char* k : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"})
-    if (int64_t id = token_id(k); id >= 0 && std::find(c.eos_token_ids.begin(), c.eos_token_ids.end(), id) == c.eos_token_ids.end())
+    if (int64_t id = token_id(k);
+        id >= 0 && std::find(c.eos_token_ids.begin(), c.eos_token_ids.end(), id) == c.eos_token_ids.end())
       c.eos_token_ids.push_back(id);
   return c;
 }

@@ -30,7 +30,8 @@ RopeScaling parse_rope_type(const json& params, const std::string& key, const Js
   auto need = [&](const char* name) {
     if (!p.has(name)) keys.fail(key + "." + name, "is missing (needed by rope_type llama3)");
   };
-  for (const char* name : {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) need(name);
+  for (const char* name : {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"})
+    need(name);
   auto num = [&](const char* name) {
     const json& v = params.at(name);
     if (!v.is_number()) keys.fail(key + "." + name, "must be a number, got " + v.dump());
@@ -100,7 +101,8 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   // Llama (LlamaForCausalLM: SmolLM2, TinyLlama, Llama-3.x) is the subset of
   // Llama-4 with RoPE on every layer, no qk-norm and no attention temperature.
   const bool llama = c.model_type == "llama";
-  if (llama && k.has("sliding_window")) k.fail("sliding_window", "is set; Llama checkpoints attend to the full context");
+  if (llama && k.has("sliding_window"))
+    k.fail("sliding_window", "is set; Llama checkpoints attend to the full context");
 
   c.vocab_size = k.positive("vocab_size");
   c.hidden_size = k.positive("hidden_size");
@@ -117,7 +119,8 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
     k.fail("head_dim", "is missing and hidden_size is not a multiple of num_attention_heads");
   c.head_dim = k.positive("head_dim", c.hidden_size / c.num_heads);
   if (c.head_dim % 2 != 0) k.fail("head_dim", "must be even (RoPE rotates pairs), got " + std::to_string(c.head_dim));
-  c.intermediate_size = k.has("intermediate_size_mlp") ? k.positive("intermediate_size_mlp") : k.positive("intermediate_size");
+  c.intermediate_size =
+      k.has("intermediate_size_mlp") ? k.positive("intermediate_size_mlp") : k.positive("intermediate_size");
   c.max_position_embeddings = k.positive("max_position_embeddings", 131072);
 
   c.rms_norm_eps = k.number("rms_norm_eps", 1e-5);
@@ -142,7 +145,8 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   c.floor_scale = k.positive("floor_scale", 8192);
   c.attention_chunk_size = k.has("attention_chunk_size") ? k.positive("attention_chunk_size") : 0;
   c.sliding_window = k.has("sliding_window") ? k.positive("sliding_window") : 0;
-  c.tie_word_embeddings = JsonFields(root, where).boolean("tie_word_embeddings", k.boolean("tie_word_embeddings", false));
+  c.tie_word_embeddings =
+      JsonFields(root, where).boolean("tie_word_embeddings", k.boolean("tie_word_embeddings", false));
 
   std::string act = k.string("hidden_act", "silu");
   if (act != "silu") k.fail("hidden_act", "\"" + act + "\" is not supported (MobileLLM-Pro uses silu)");
@@ -151,19 +155,21 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   if (k.has("moe_layers")) {
     const json& moe = k.get("moe_layers");
     if (!moe.is_array()) k.fail("moe_layers", "must be a list");
-    if (!moe.empty()) k.fail("moe_layers", "lists mixture-of-experts layers; only dense models (MobileLLM-Pro) are supported");
+    if (!moe.empty())
+      k.fail("moe_layers", "lists mixture-of-experts layers; only dense models (MobileLLM-Pro) are supported");
   }
 
   // RoPE per layer: no_rope_layers[l] == 1 means layer l uses RoPE; absent or empty
   // means Llama-4's default, a no-RoPE layer every no_rope_layer_interval layers.
   std::vector<bool> use_rope(static_cast<size_t>(n_layers));
-  bool has_no_rope = k.has("no_rope_layers") && !(k.get("no_rope_layers").is_array() && k.get("no_rope_layers").empty());
+  bool has_no_rope =
+      k.has("no_rope_layers") && !(k.get("no_rope_layers").is_array() && k.get("no_rope_layers").empty());
   if (has_no_rope) {
     const json& list = k.get("no_rope_layers");
     if (!list.is_array()) k.fail("no_rope_layers", "must be a list of 0/1");
     if (static_cast<int64_t>(list.size()) < n_layers)
-      k.fail("no_rope_layers", "has " + std::to_string(list.size()) + " entries, need one per layer (" +
-                                   std::to_string(n_layers) + ")");
+      k.fail("no_rope_layers",
+             "has " + std::to_string(list.size()) + " entries, need one per layer (" + std::to_string(n_layers) + ")");
     for (int64_t l = 0; l < n_layers; ++l) {
       const json& v = list[static_cast<size_t>(l)];
       bool ok = (v.is_number_integer() && (v.get<int64_t>() == 0 || v.get<int64_t>() == 1)) || v.is_boolean();
@@ -186,9 +192,12 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
       const json& v = list[static_cast<size_t>(l)];
       std::string name = v.is_string() ? v.get<std::string>() : v.dump();
       AttentionKind kind;
-      if (name == "full_attention") kind = AttentionKind::kFull;
-      else if (name == "sliding_attention") kind = AttentionKind::kSliding;
-      else if (name == "chunked_attention") kind = AttentionKind::kChunked;
+      if (name == "full_attention")
+        kind = AttentionKind::kFull;
+      else if (name == "sliding_attention")
+        kind = AttentionKind::kSliding;
+      else if (name == "chunked_attention")
+        kind = AttentionKind::kChunked;
       else
         k.fail("layer_types[" + std::to_string(l) + "]",
                "is \"" + name + "\"; expected full_attention, sliding_attention or chunked_attention");
@@ -197,8 +206,9 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   } else {
     // Llama-4 default: RoPE layers are chunked (when a chunk size is set), no-RoPE layers global.
     for (int64_t l = 0; l < n_layers; ++l)
-      c.layers[static_cast<size_t>(l)].attention =
-          use_rope[static_cast<size_t>(l)] && c.attention_chunk_size > 0 ? AttentionKind::kChunked : AttentionKind::kFull;
+      c.layers[static_cast<size_t>(l)].attention = use_rope[static_cast<size_t>(l)] && c.attention_chunk_size > 0
+                                                       ? AttentionKind::kChunked
+                                                       : AttentionKind::kFull;
   }
   for (int64_t l = 0; l < n_layers; ++l) {
     LayerSpec& layer = c.layers[static_cast<size_t>(l)];
@@ -210,7 +220,8 @@ ModelConfig parse_model_config(const json& root, const std::string& where) {
   }
 
   c.bos_token_id = JsonFields(root, where).integer("bos_token_id", k.integer("bos_token_id", -1));
-  c.eos_token_ids = JsonFields(root, where).has("eos_token_id") ? JsonFields(root, where).id_list("eos_token_id") : k.id_list("eos_token_id");
+  c.eos_token_ids = JsonFields(root, where).has("eos_token_id") ? JsonFields(root, where).id_list("eos_token_id")
+                                                                : k.id_list("eos_token_id");
   c.pad_token_id = JsonFields(root, where).integer("pad_token_id", k.integer("pad_token_id", -1));
   auto check_id = [&](int64_t id, const char* key) {
     if (id < -1 || id >= c.vocab_size)
@@ -242,7 +253,8 @@ GenerationDefaults parse_generation_config(const json& j, const std::string& whe
 
 ModelConfig load_model_config(const std::filesystem::path& dir) {
   auto path = dir / "config.json";
-  if (!std::filesystem::exists(path)) throw Error(dir.string() + ": no config.json (is this a Hugging Face checkpoint directory?)");
+  if (!std::filesystem::exists(path))
+    throw Error(dir.string() + ": no config.json (is this a Hugging Face checkpoint directory?)");
   return parse_model_config(read_json_file(path), path.string());
 }
 

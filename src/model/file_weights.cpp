@@ -32,7 +32,9 @@ class FileBinder {
     const int64_t rows = spec.shape[0], cols = spec.shape[1];
     if (const std::optional<quant::Q4Scheme> scheme = format::q4_scheme(t.type))
       return Linear::of(quant::q4_view(*scheme, rows, cols, file_.data(t)));
-    const DType dtype = t.type == TensorType::kBF16 ? DType::kBF16 : t.type == TensorType::kF16 ? DType::kF16 : DType::kF32;
+    const DType dtype = t.type == TensorType::kBF16  ? DType::kBF16
+                        : t.type == TensorType::kF16 ? DType::kF16
+                                                     : DType::kF32;
     return Linear::of(kernels::WeightMatrix{file_.data(t), dtype, rows, cols});
   }
 

@@ -77,7 +77,8 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
       k_.rope_interleaved(k, c_.num_kv_heads, hd, cos_.data(), sin_.data());
       if (c_.use_qk_norm) {  // weightless RMS norm per head (Llama4TextL2Norm)
         for (int64_t head = 0; head < c_.num_heads; ++head) k_.rmsnorm(q + head * hd, nullptr, hd, eps, q + head * hd);
-        for (int64_t head = 0; head < c_.num_kv_heads; ++head) k_.rmsnorm(k + head * hd, nullptr, hd, eps, k + head * hd);
+        for (int64_t head = 0; head < c_.num_kv_heads; ++head)
+          k_.rmsnorm(k + head * hd, nullptr, hd, eps, k + head * hd);
       }
     } else if (c_.attn_temperature_tuning) {
       const float temperature = attention_temperature(c_, p0 + t);
@@ -121,7 +122,8 @@ void Forward::logits(int64_t n, LogitsFor which, float* out) {
   const int64_t rows = n - first;
   const float eps = static_cast<float>(c_.rms_norm_eps);
   for (int64_t t = first; t < n; ++t)
-    k_.rmsnorm(x_.data() + t * hidden, model_.weights().final_norm.data(), hidden, eps, h_.data() + (t - first) * hidden);
+    k_.rmsnorm(x_.data() + t * hidden, model_.weights().final_norm.data(), hidden, eps,
+               h_.data() + (t - first) * hidden);
   linear_.run(h_.data(), rows, hidden, {{&model_.weights().output, out}});
 }
 

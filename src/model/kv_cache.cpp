@@ -46,7 +46,8 @@ std::unique_ptr<KvRows> Int8KvRows::make(int64_t capacity) const {
   return std::make_unique<Int8KvRows>(capacity, kv_heads_, head_dim_);
 }
 
-KvCache::KvCache(const ModelConfig& c, int64_t max_context) : max_context_(max_context), chunk_(c.attention_chunk_size) {
+KvCache::KvCache(const ModelConfig& c, int64_t max_context)
+    : max_context_(max_context), chunk_(c.attention_chunk_size) {
   for (const auto& spec : c.layers) {
     Layer layer;
     layer.kind = spec.attention;

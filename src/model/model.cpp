@@ -57,8 +57,9 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
     return std::shared_ptr<const Model>(new Model(path, std::move(config), std::move(generation), std::move(file)));
   }
   if (options.verify)
-    throw Error(path.string() + ": checkpoint directories and GGUF files carry no checksums to verify; --verify is for "
-                                "model files (mobilellm convert)");
+    throw Error(path.string() +
+                ": checkpoint directories and GGUF files carry no checksums to verify; --verify is for "
+                "model files (mobilellm convert)");
   Checkpoint checkpoint = open_checkpoint(path);
   apply(options, checkpoint.config);
   return std::shared_ptr<const Model>(new Model(path, std::move(checkpoint)));

@@ -45,8 +45,8 @@ class Model {
   std::filesystem::path path_;
   ModelConfig config_;
   GenerationDefaults generation_;
-  io::SafetensorsArchive archive_;  // owns the mappings the weights point into
-  std::shared_ptr<const io::GgufFile> gguf_;  // or this one does
+  io::SafetensorsArchive archive_;                 // owns the mappings the weights point into
+  std::shared_ptr<const io::GgufFile> gguf_;       // or this one does
   std::shared_ptr<const format::ModelFile> file_;  // or this one does
   ModelWeights weights_;
   RopeTable rope_;

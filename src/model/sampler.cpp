@@ -18,7 +18,8 @@ void validate(const SamplingParams& p) {
   if (p.top_k < 0) throw Error("top_k must be ≥ 0");
   if (!(p.top_p > 0 && p.top_p <= 1)) throw Error("top_p must be in (0, 1]");
   if (!(p.min_p >= 0 && p.min_p <= 1)) throw Error("min_p must be in [0, 1]");
-  if (!(p.repetition_penalty > 0) || !std::isfinite(p.repetition_penalty)) throw Error("repetition_penalty must be > 0");
+  if (!(p.repetition_penalty > 0) || !std::isfinite(p.repetition_penalty))
+    throw Error("repetition_penalty must be > 0");
 }
 
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) { validate(params); }
@@ -75,8 +76,10 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
     const double target = params_.top_p * total;
     double mass = 0;
     int last = 0;
-    while (last < kBuckets && mass + bucket_mass_[static_cast<size_t>(last)] < target) mass += bucket_mass_[static_cast<size_t>(last++)];
-    const auto before = std::partition(candidates_.begin(), candidates_.end(), [&](int32_t id) { return bucket(id) < last; });
+    while (last < kBuckets && mass + bucket_mass_[static_cast<size_t>(last)] < target)
+      mass += bucket_mass_[static_cast<size_t>(last++)];
+    const auto before =
+        std::partition(candidates_.begin(), candidates_.end(), [&](int32_t id) { return bucket(id) < last; });
     const auto end = std::partition(before, candidates_.end(), [&](int32_t id) { return bucket(id) == last; });
     std::sort(before, end, by_logit);
     size_t cut = static_cast<size_t>(before - candidates_.begin());

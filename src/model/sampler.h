@@ -10,10 +10,10 @@
 namespace mobilellm::model {
 
 struct SamplingParams {
-  double temperature = 0.6;  // 0: greedy
-  int64_t top_k = 0;          // 0: off
-  double top_p = 0.9;         // 1: off
-  double min_p = 0.0;         // 0: off
+  double temperature = 0.6;         // 0: greedy
+  int64_t top_k = 0;                // 0: off
+  double top_p = 0.9;               // 1: off
+  double min_p = 0.0;               // 0: off
   double repetition_penalty = 1.0;  // 1: off
   uint64_t seed = 0;
 };

@@ -26,15 +26,11 @@ TensorTable tensor_table(const ModelConfig& c, bool separate_output) {
       t.sources.push_back(p + "mlp." + name);
       return t;
     };
-    table.layers.push_back({norm(p + "input_layernorm.weight", h),
-                            matrix(p + "self_attn.q_proj.weight", c.q_dim(), h),
-                            matrix(p + "self_attn.k_proj.weight", c.kv_dim(), h),
-                            matrix(p + "self_attn.v_proj.weight", c.kv_dim(), h),
-                            matrix(p + "self_attn.o_proj.weight", h, c.q_dim()),
-                            norm(p + "post_attention_layernorm.weight", h),
-                            ffn("gate_proj.weight", inter, h),
-                            ffn("up_proj.weight", inter, h),
-                            ffn("down_proj.weight", h, inter)});
+    table.layers.push_back(
+        {norm(p + "input_layernorm.weight", h), matrix(p + "self_attn.q_proj.weight", c.q_dim(), h),
+         matrix(p + "self_attn.k_proj.weight", c.kv_dim(), h), matrix(p + "self_attn.v_proj.weight", c.kv_dim(), h),
+         matrix(p + "self_attn.o_proj.weight", h, c.q_dim()), norm(p + "post_attention_layernorm.weight", h),
+         ffn("gate_proj.weight", inter, h), ffn("up_proj.weight", inter, h), ffn("down_proj.weight", h, inter)});
   }
   table.final_norm = norm("model.norm.weight", h);
   if (separate_output) table.output = matrix("lm_head.weight", c.vocab_size, h);

@@ -44,8 +44,13 @@ ModelWeights bind_table(const TensorTable& table, Binder& binder) {
     LayerWeights& l = w.layers.emplace_back();
     l.attn_norm = binder.vector(t.attn_norm);
     l.ffn_norm = binder.vector(t.ffn_norm);
-    for (auto [linear, spec] : {std::pair{&l.wq, &t.wq}, {&l.wk, &t.wk}, {&l.wv, &t.wv}, {&l.wo, &t.wo},
-                                {&l.w_gate, &t.w_gate}, {&l.w_up, &t.w_up}, {&l.w_down, &t.w_down}})
+    for (auto [linear, spec] : {std::pair{&l.wq, &t.wq},
+                                {&l.wk, &t.wk},
+                                {&l.wv, &t.wv},
+                                {&l.wo, &t.wo},
+                                {&l.w_gate, &t.w_gate},
+                                {&l.w_up, &t.w_up},
+                                {&l.w_down, &t.w_down}})
       *linear = binder.matrix(*spec);
   }
   return w;

@@ -127,7 +127,7 @@ void q4_pack_ggml_q4_1_tiles(int64_t rows, int64_t cols, const uint8_t* blocks, 
           block[code_byte(r, k)] |= code_high(k) ? static_cast<uint8_t>(q << 4) : q;
           sum += q;
         }
-        std::memcpy(block + kQ4CodeBytes + 2 * r, src, 2);       // d
+        std::memcpy(block + kQ4CodeBytes + 2 * r, src, 2);           // d
         std::memcpy(block + kQ4CodeBytes + 16 + 2 * r, src + 2, 2);  // m
         term += static_cast<double>(f16_to_float(load_u16(src))) * static_cast<double>(sum) +
                 32.0 * static_cast<double>(f16_to_float(load_u16(src + 2)));

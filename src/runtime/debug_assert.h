@@ -8,12 +8,12 @@
 #include <cstdlib>
 
 #if defined(MOBILELLM_SANITIZE) || !defined(NDEBUG)
-#define MOBILELLM_DASSERT(cond)                                                                 \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
+#define MOBILELLM_DASSERT(cond)                                                              \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "%s:%d: internal check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                             \
-    }                                                                                           \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (false)
 #else
 #define MOBILELLM_DASSERT(cond) \

@@ -24,8 +24,10 @@ constexpr int kPauseSpins = 2000;
 // One step of a busy wait: pause while the core is ours, yield once the wait
 // is long so that an oversubscribed machine runs the thread we wait for.
 void wait_step(int spins) {
-  if (spins < kPauseSpins) MOBILELLM_PAUSE();
-  else std::this_thread::yield();
+  if (spins < kPauseSpins)
+    MOBILELLM_PAUSE();
+  else
+    std::this_thread::yield();
 }
 }  // namespace
 

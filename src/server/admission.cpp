@@ -31,8 +31,9 @@ int64_t completion_budget(const ServerState& state, int64_t prompt_tokens, std::
                           prompt_param, "context_length_exceeded");
   if (!requested) {
     if (prompt_tokens == context)
-      throw invalid_request("the prompt fills the whole context of " + std::to_string(context) + " tokens, leaving none for the answer",
-                            prompt_param, "context_length_exceeded");
+      throw invalid_request(
+          "the prompt fills the whole context of " + std::to_string(context) + " tokens, leaving none for the answer",
+          prompt_param, "context_length_exceeded");
     return context - prompt_tokens;
   }
   if (prompt_tokens + *requested > context)

@@ -52,9 +52,11 @@ ChatPlan plan(ServerState& state, const ChatRequest& r) {
   try {
     p.gen.prompt = engine.render_chat(r.messages, r.tools_json, true);
   } catch (const Error& e) {
-    throw invalid_request(std::string("the conversation cannot be rendered in the chat format: ") + e.what(), "messages");
+    throw invalid_request(std::string("the conversation cannot be rendered in the chat format: ") + e.what(),
+                          "messages");
   }
-  p.gen.max_tokens = completion_budget(state, static_cast<int64_t>(p.gen.prompt.size()), r.common.max_tokens, "messages");
+  p.gen.max_tokens =
+      completion_budget(state, static_cast<int64_t>(p.gen.prompt.size()), r.common.max_tokens, "messages");
   p.gen.sampling = r.common.sampling;
   p.gen.stop_strings = r.common.stop;
   p.gen.logprobs = r.logprobs ? r.top_logprobs : -1;
@@ -117,13 +119,15 @@ void respond_whole(ServerState& state, ChatPlan& p, Admitted& admitted, httplib:
   }
   Json choice = {{"index", 0}, {"message", message}, {"logprobs", nullptr}, {"finish_reason", finish}};
   if (p.logprobs)
-    choice["logprobs"] = {{"content", logprob_entries(state.engine->tokenizer(), result, gen, 0, result.logprobs.size())}};
-  const Json body = {{"id", random_id("chatcmpl-")},
-                     {"object", "chat.completion"},
-                     {"created", static_cast<int64_t>(std::time(nullptr))},
-                     {"model", state.model_name},
-                     {"choices", Json::array({choice})},
-                     {"usage", usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens)}};
+    choice["logprobs"] = {
+        {"content", logprob_entries(state.engine->tokenizer(), result, gen, 0, result.logprobs.size())}};
+  const Json body = {
+      {"id", random_id("chatcmpl-")},
+      {"object", "chat.completion"},
+      {"created", static_cast<int64_t>(std::time(nullptr))},
+      {"model", state.model_name},
+      {"choices", Json::array({choice})},
+      {"usage", usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens)}};
   res.set_content(dump_json(body), "application/json");
 }
 
@@ -143,7 +147,9 @@ struct ChatStream {
               {"object", "chat.completion.chunk"},
               {"created", created},
               {"model", state.model_name},
-              {"choices", Json::array({{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", logprobs}, {"finish_reason", finish}}})}};
+              {"choices",
+               Json::array(
+                   {{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", logprobs}, {"finish_reason", finish}}})}};
     if (plan.include_usage) c["usage"] = nullptr;
     return c;
   }
@@ -173,7 +179,8 @@ struct ChatStream {
     auto generate = [&](chat::EventStream& events) {
       events.send(chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
       return admitted.lease->session().generate(gen, [&](const TokenEvent& e) {
-        if (plan.logprobs && e.logprob && !(e.last && std::find(gen.stop_ids.begin(), gen.stop_ids.end(), e.id) != gen.stop_ids.end()))
+        if (plan.logprobs && e.logprob &&
+            !(e.last && std::find(gen.stop_ids.begin(), gen.stop_ids.end(), e.id) != gen.stop_ids.end()))
           pending_logprobs.push_back(chat_logprob_entry(tokenizer, *e.logprob));
         if (holding) {
           held += e.text;
@@ -206,7 +213,8 @@ struct ChatStream {
 }  // namespace
 
 bool handle_chat(ServerState& state, const httplib::Request& http, httplib::Response& res) {
-  const ChatRequest request = parse_chat_request(parse_request_json(http.body), state.engine->default_request().sampling);
+  const ChatRequest request =
+      parse_chat_request(parse_request_json(http.body), state.engine->default_request().sampling);
   ChatPlan p = plan(state, request);
   std::optional<Admitted> admitted = admit(state, http, p.gen.prompt);
   if (!admitted) {

@@ -33,7 +33,8 @@ class ClientWatch {
       std::function<bool()> closed;
       std::atomic<bool> gone{false};
     };
-    Registration(ClientWatch& owner, std::list<std::shared_ptr<Entry>>::iterator it) : owner_(owner), it_(it), entry_(*it) {}
+    Registration(ClientWatch& owner, std::list<std::shared_ptr<Entry>>::iterator it)
+        : owner_(owner), it_(it), entry_(*it) {}
     ClientWatch& owner_;
     std::list<std::shared_ptr<Entry>>::iterator it_;
     std::shared_ptr<Entry> entry_;

@@ -17,8 +17,10 @@ constexpr const char* kEndpoint = "/v1/completions";
 // the special token) and gets one BOS unless it already starts with it.
 std::vector<int32_t> tokenize_prompt(const Tokenizer& tokenizer, const Prompt& prompt) {
   if (const auto* ids = std::get_if<std::vector<int32_t>>(&prompt)) return *ids;
-  std::vector<int32_t> ids = tokenizer.encode(std::get<std::string>(prompt), {.parse_special = true, .lossy_utf8 = true});
-  if (tokenizer.bos_id() >= 0 && (ids.empty() || ids[0] != tokenizer.bos_id())) ids.insert(ids.begin(), tokenizer.bos_id());
+  std::vector<int32_t> ids =
+      tokenizer.encode(std::get<std::string>(prompt), {.parse_special = true, .lossy_utf8 = true});
+  if (tokenizer.bos_id() >= 0 && (ids.empty() || ids[0] != tokenizer.bos_id()))
+    ids.insert(ids.begin(), tokenizer.bos_id());
   return ids;
 }
 
@@ -45,7 +47,11 @@ struct CompletionStream {
   Timer timer;
 
   Json chunk(Json choices) const {
-    Json c = {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", state.model_name}, {"choices", std::move(choices)}};
+    Json c = {{"id", id},
+              {"object", "text_completion"},
+              {"created", created},
+              {"model", state.model_name},
+              {"choices", std::move(choices)}};
     if (request.common.include_usage) c["usage"] = nullptr;
     return c;
   }
@@ -89,7 +95,8 @@ struct CompletionStream {
     auto usage_chunk = [&](const GenerateResult& result) {
       if (!request.common.include_usage) return Json(nullptr);
       Json usage = chunk(Json::array());
-      usage["usage"] = usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens);
+      usage["usage"] =
+          usage_json(result.prompt_tokens, static_cast<int64_t>(result.tokens.size()), result.cached_tokens);
       return usage;
     };
     stream_answer(state, admitted, sink, kEndpoint, timer, generate, last_chunk, usage_chunk);
@@ -101,8 +108,8 @@ struct CompletionStream {
 bool handle_completions(ServerState& state, const httplib::Request& http, httplib::Response& res) {
   const Engine& engine = *state.engine;
   const Tokenizer& tokenizer = engine.tokenizer();
-  CompletionRequest request =
-      parse_completion_request(parse_request_json(http.body), engine.default_request().sampling, engine.info().vocab_size);
+  CompletionRequest request = parse_completion_request(parse_request_json(http.body), engine.default_request().sampling,
+                                                       engine.info().vocab_size);
   std::vector<std::vector<int32_t>> prompts;
   for (const auto& p : request.prompts) {
     prompts.push_back(tokenize_prompt(tokenizer, p));

@@ -13,7 +13,8 @@ Json parse_request_json(const std::string& body) {
   // The last key read names the parameter when a number does not fit a double (1e999).
   std::string last_key;
   auto guard = [&last_key](int depth, Json::parse_event_t event, Json& parsed) {
-    if (depth > kMaxDepth) throw invalid_request("the JSON body nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (depth > kMaxDepth)
+      throw invalid_request("the JSON body nests deeper than " + std::to_string(kMaxDepth) + " levels");
     if (event == Json::parse_event_t::key) last_key = parsed.get<std::string>();
     return true;
   };

@@ -92,7 +92,8 @@ std::string Metrics::render(int slots_total, int slots_busy, int queue_depth, in
   out += "mobilellm_prompt_tokens_cached_total " + std::to_string(cached_tokens_) + "\n";
   header(out, "mobilellm_generation_tokens_total", "counter", "Tokens generated.");
   out += "mobilellm_generation_tokens_total " + std::to_string(generated_tokens_) + "\n";
-  header(out, "mobilellm_time_to_first_token_seconds", "histogram", "Time from admission to the first generated token.");
+  header(out, "mobilellm_time_to_first_token_seconds", "histogram",
+         "Time from admission to the first generated token.");
   first_token_.render(out, "mobilellm_time_to_first_token_seconds", "");
   header(out, "mobilellm_time_per_output_token_seconds", "histogram", "Mean time per generated token after the first.");
   per_token_.render(out, "mobilellm_time_per_output_token_seconds", "");

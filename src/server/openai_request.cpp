@@ -46,7 +46,8 @@ class Fields {
     if (!v->is_number()) wrong_type(name(key), "a number", *v);
     const double x = v->get<double>();
     if (!(x >= lo && x <= hi))
-      throw invalid_request("'" + name(key) + "' must be between " + fmt(lo) + " and " + fmt(hi) + ", got " + fmt(x), name(key));
+      throw invalid_request("'" + name(key) + "' must be between " + fmt(lo) + " and " + fmt(hi) + ", got " + fmt(x),
+                            name(key));
     return x;
   }
   std::optional<int64_t> integer(const char* key, int64_t lo, int64_t hi) const {
@@ -157,7 +158,8 @@ std::string content_text(const Json& content, const std::string& param) {
     const std::string part_name = param + "[" + std::to_string(i) + "]";
     Fields part(content[i], part_name + ".");
     const std::string type = part.string("type").value_or("");
-    if (type != "text") throw invalid_request("content part type '" + type + "' is not supported (only 'text')", part_name + ".type");
+    if (type != "text")
+      throw invalid_request("content part type '" + type + "' is not supported (only 'text')", part_name + ".type");
     text += part.string("text").value_or("");
   }
   return text;
@@ -171,15 +173,18 @@ ChatMessage parse_message(const Json& m, size_t index) {
   if (!role) throw invalid_request("'" + f.name("role") + "' is required", f.name("role"));
   msg.role = *role == "developer" ? "system" : *role;
   if (msg.role != "system" && msg.role != "user" && msg.role != "assistant" && msg.role != "tool")
-    throw invalid_request("'" + f.name("role") + "' must be system, developer, user, assistant or tool, not '" + *role + "'",
-                          f.name("role"));
+    throw invalid_request(
+        "'" + f.name("role") + "' must be system, developer, user, assistant or tool, not '" + *role + "'",
+        f.name("role"));
   const Json* content = f.get("content");
-  if (!content && msg.role != "assistant") throw invalid_request("'" + f.name("content") + "' is required", f.name("content"));
+  if (!content && msg.role != "assistant")
+    throw invalid_request("'" + f.name("content") + "' is required", f.name("content"));
   msg.content = content ? content_text(*content, f.name("content")) : std::string();
   msg.name = f.string("name").value_or("");
   if (msg.role == "tool") msg.tool_call_id = f.string("tool_call_id").value_or("");
   if (const Json* calls = f.array("tool_calls")) {
-    if (msg.role != "assistant") throw invalid_request("only assistant messages carry tool_calls", f.name("tool_calls"));
+    if (msg.role != "assistant")
+      throw invalid_request("only assistant messages carry tool_calls", f.name("tool_calls"));
     for (size_t i = 0; i < calls->size(); ++i) {
       const std::string call_prefix = f.name("tool_calls") + "[" + std::to_string(i) + "].";
       Fields call((*calls)[i], call_prefix);
@@ -199,11 +204,13 @@ ChatMessage parse_message(const Json& m, size_t index) {
         throw invalid_request(e.what(), function.name("arguments"));
       }
       if (!arguments.is_object())
-        throw invalid_request("'" + function.name("arguments") + "' must be a JSON object, as text", function.name("arguments"));
+        throw invalid_request("'" + function.name("arguments") + "' must be a JSON object, as text",
+                              function.name("arguments"));
       msg.tool_calls.push_back(std::move(tc));
     }
   } else if (!content && msg.role == "assistant") {
-    throw invalid_request("'" + f.name("content") + "' is required unless the message has tool_calls", f.name("content"));
+    throw invalid_request("'" + f.name("content") + "' is required unless the message has tool_calls",
+                          f.name("content"));
   }
   return msg;
 }
@@ -239,10 +246,14 @@ void parse_tools(const Fields& f, ChatRequest& r) {
   }
   if (choice->is_string()) {
     const std::string c = choice->get<std::string>();
-    if (c == "none") r.tool_choice = ToolChoice::kNone;
-    else if (c == "auto") r.tool_choice = ToolChoice::kAuto;
-    else if (c == "required") r.tool_choice = ToolChoice::kRequired;
-    else throw invalid_request("'tool_choice' must be none, auto, required or a function, not '" + c + "'", "tool_choice");
+    if (c == "none")
+      r.tool_choice = ToolChoice::kNone;
+    else if (c == "auto")
+      r.tool_choice = ToolChoice::kAuto;
+    else if (c == "required")
+      r.tool_choice = ToolChoice::kRequired;
+    else
+      throw invalid_request("'tool_choice' must be none, auto, required or a function, not '" + c + "'", "tool_choice");
   } else if (choice->is_object()) {
     Fields c(*choice, "tool_choice.");
     const Json* fn = c.object("function");
@@ -276,7 +287,8 @@ void parse_response_format(const Fields& f, ChatRequest& r) {
   if (!js) throw invalid_request("'response_format.json_schema' is required", "response_format.json_schema");
   Fields schema(*js, "response_format.json_schema.");
   const Json* s = schema.get("schema");
-  if (!s) throw invalid_request("'response_format.json_schema.schema' is required", "response_format.json_schema.schema");
+  if (!s)
+    throw invalid_request("'response_format.json_schema.schema' is required", "response_format.json_schema.schema");
   r.response_format = ResponseFormat::kJsonSchema;
   r.schema = *s;
 }
@@ -289,7 +301,8 @@ ChatRequest parse_chat_request(const Json& body, const Sampling& defaults) {
   r.common = parse_common(f, defaults);
   const int64_t max_tokens_limit = std::numeric_limits<int32_t>::max();
   r.common.max_tokens = f.integer("max_completion_tokens", 1, max_tokens_limit);
-  if (auto legacy = f.integer("max_tokens", 1, max_tokens_limit); legacy && !r.common.max_tokens) r.common.max_tokens = legacy;
+  if (auto legacy = f.integer("max_tokens", 1, max_tokens_limit); legacy && !r.common.max_tokens)
+    r.common.max_tokens = legacy;
   const Json* messages = f.array("messages");
   if (!messages) throw invalid_request("'messages' is required", "messages");
   if (messages->empty()) throw invalid_request("'messages' must not be empty", "messages");
@@ -341,15 +354,17 @@ CompletionRequest parse_completion_request(const Json& body, const Sampling& def
     for (size_t i = 0; i < prompt->size(); ++i) {
       const Json& p = (*prompt)[i];
       const std::string param = "prompt[" + std::to_string(i) + "]";
-      if (p.is_string()) r.prompts.emplace_back(p.get<std::string>());
-      else if (p.is_array()) r.prompts.emplace_back(ids(p, param));
-      else wrong_type(param, "a string or an array of token ids", p);
+      if (p.is_string())
+        r.prompts.emplace_back(p.get<std::string>());
+      else if (p.is_array())
+        r.prompts.emplace_back(ids(p, param));
+      else
+        wrong_type(param, "a string or an array of token ids", p);
     }
   } else {
     wrong_type("prompt", "a string, an array of strings, token ids or an array of token-id arrays", *prompt);
   }
-  if (r.common.stream && r.prompts.size() > 1)
-    throw invalid_request("streaming takes a single prompt", "prompt");
+  if (r.common.stream && r.prompts.size() > 1) throw invalid_request("streaming takes a single prompt", "prompt");
   return r;
 }
 

@@ -65,7 +65,9 @@ std::string token_string(const Tokenizer& tokenizer, int32_t id) {
 Json chat_logprob_entry(const Tokenizer& tokenizer, const TokenLogprob& lp) {
   Json top = Json::array();
   for (const auto& [id, logprob] : lp.top)
-    top.push_back({{"token", token_string(tokenizer, id)}, {"logprob", logprob}, {"bytes", byte_list(tokenizer.token_bytes(id))}});
+    top.push_back({{"token", token_string(tokenizer, id)},
+                   {"logprob", logprob},
+                   {"bytes", byte_list(tokenizer.token_bytes(id))}});
   return {{"token", token_string(tokenizer, lp.id)},
           {"logprob", lp.logprob},
           {"bytes", byte_list(tokenizer.token_bytes(lp.id))},
@@ -89,7 +91,10 @@ void LegacyLogprobs::add(int32_t id, const TokenLogprob* lp) {
 }
 
 Json LegacyLogprobs::json() const {
-  return {{"tokens", tokens_}, {"token_logprobs", token_logprobs_}, {"top_logprobs", top_logprobs_}, {"text_offset", text_offset_}};
+  return {{"tokens", tokens_},
+          {"token_logprobs", token_logprobs_},
+          {"top_logprobs", top_logprobs_},
+          {"text_offset", text_offset_}};
 }
 
 }  // namespace mobilellm::server

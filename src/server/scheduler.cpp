@@ -24,8 +24,8 @@ int Scheduler::pick(std::span<const int32_t> prompt) const {
     const Slot& s = slots_[i];
     if (s.busy) continue;
     const auto& held = s.session->tokens();
-    const size_t prefix = static_cast<size_t>(
-        std::mismatch(held.begin(), held.end(), prompt.begin(), prompt.end()).first - held.begin());
+    const size_t prefix =
+        static_cast<size_t>(std::mismatch(held.begin(), held.end(), prompt.begin(), prompt.end()).first - held.begin());
     const bool better = best < 0 || prefix > best_prefix ||
                         (prefix == best_prefix && s.last_used < slots_[static_cast<size_t>(best)].last_used);
     if (better) {

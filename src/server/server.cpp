@@ -37,11 +37,13 @@ class HttpServer final : public httplib::Server {
     httplib::detail::get_remote_ip_and_port(sock, remote_addr, remote_port);
     httplib::detail::get_local_ip_and_port(sock, local_addr, local_port);
     const bool ok = httplib::detail::process_server_socket_core(
-        svr_sock_, sock, keep_alive_max_count_, keep_alive_timeout_sec_, [&](bool close_connection, bool& connection_closed) {
+        svr_sock_, sock, keep_alive_max_count_, keep_alive_timeout_sec_,
+        [&](bool close_connection, bool& connection_closed) {
           httplib::detail::SocketStream stream(sock, read_timeout_sec_, read_timeout_usec_, write_timeout_sec_,
-                                               write_timeout_usec_, request_timeout_ms_, std::chrono::steady_clock::now());
+                                               write_timeout_usec_, request_timeout_ms_,
+                                               std::chrono::steady_clock::now());
           const bool served = process_request(stream, remote_addr, remote_port, local_addr, local_port,
-                                               close_connection, connection_closed, nullptr);
+                                              close_connection, connection_closed, nullptr);
           // A request that could not be read (deadline passed, garbage) ends
           // the connection: httplib would read the rest as further requests.
           if (stream.get_error() != httplib::Error::Success) connection_closed = true;
@@ -134,8 +136,10 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(options.req
   if (o.max_queue < 0) throw Error("--queue must be ≥ 0");
   if (o.context < 0) throw Error("--ctx must be ≥ 0");
   if (o.max_connections < o.parallel + o.max_queue + 1)
-    throw Error("--max-connections must exceed --parallel + --queue, so that /health and waiting requests get a connection");
-  if (o.idle_timeout < 1 || o.request_timeout < 1) throw Error("--idle-timeout and --request-timeout must be ≥ 1 second");
+    throw Error(
+        "--max-connections must exceed --parallel + --queue, so that /health and waiting requests get a connection");
+  if (o.idle_timeout < 1 || o.request_timeout < 1)
+    throw Error("--idle-timeout and --request-timeout must be ≥ 1 second");
   HttpServer& http = impl_->http;
   // One thread per open connection up to the cap; as many more wait for a
   // thread; beyond that a new connection is closed at once.
@@ -188,7 +192,8 @@ Server::~Server() {
 int Server::bind() {
   const ServerOptions& o = impl_->state.options;
   errno = 0;
-  impl_->port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
+  impl_->port =
+      o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
   if (impl_->port < 0) {
     const int err = errno;
     const std::string where = "cannot listen on " + o.host + ":" + std::to_string(o.port);
@@ -205,7 +210,8 @@ void Server::start() {
     impl_->listening_ended = true;
   });
   // stop() before the listener runs would be lost: wait until it does.
-  while (!impl_->http.is_running() && !impl_->listening_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!impl_->http.is_running() && !impl_->listening_ended)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 ModelInfo Server::load() {
@@ -214,8 +220,10 @@ ModelInfo Server::load() {
   const int64_t max = engine->info().max_context;
   state.context = state.options.context > 0 ? state.options.context : std::min(max, kDefaultContext);
   if (state.context > max)
-    throw Error("--ctx " + std::to_string(state.context) + " exceeds the model's " + std::to_string(max) + " positions");
-  state.scheduler = std::make_unique<Scheduler>(*engine, state.options.parallel, state.context, state.options.max_queue);
+    throw Error("--ctx " + std::to_string(state.context) + " exceeds the model's " + std::to_string(max) +
+                " positions");
+  state.scheduler =
+      std::make_unique<Scheduler>(*engine, state.options.parallel, state.context, state.options.max_queue);
   state.vocab = std::make_unique<chat::SortedVocab>(engine->tokenizer());
   state.model_name = state.options.served_name.empty() ? engine->info().name : state.options.served_name;
   state.created = static_cast<int64_t>(std::time(nullptr));

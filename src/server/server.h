@@ -15,16 +15,16 @@ namespace mobilellm::server {
 struct ServerOptions {
   EngineOptions engine;
   std::string host = "127.0.0.1";
-  int port = 8080;              // 0: any free port
-  int parallel = 2;             // generation slots
-  int64_t context = 0;          // per slot; 0: min(the model's maximum, 8192)
-  int max_queue = 32;           // requests waiting for a slot before 503
-  std::string api_key;          // empty: no authentication
+  int port = 8080;      // 0: any free port
+  int parallel = 2;     // generation slots
+  int64_t context = 0;  // per slot; 0: min(the model's maximum, 8192)
+  int max_queue = 32;   // requests waiting for a slot before 503
+  std::string api_key;  // empty: no authentication
   size_t max_body_bytes = 8u << 20;
-  int max_connections = 128;    // connections served at once; as many more wait, beyond that refused
-  int idle_timeout = 5;         // seconds a connection may wait for its next request
-  int request_timeout = 20;     // seconds to receive one request's headers and body (slowloris)
-  std::string served_name;      // empty: the checkpoint directory's name
+  int max_connections = 128;  // connections served at once; as many more wait, beyond that refused
+  int idle_timeout = 5;       // seconds a connection may wait for its next request
+  int request_timeout = 20;   // seconds to receive one request's headers and body (slowloris)
+  std::string served_name;    // empty: the checkpoint directory's name
 };
 
 class Server {

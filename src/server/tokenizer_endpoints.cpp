@@ -53,9 +53,11 @@ void handle_tokenize(ServerState& state, const httplib::Request& http, httplib::
     ids = engine.render_chat(request.messages, request.tools_json, flag("add_generation_prompt", true));
   } else {
     auto prompt = body.find("prompt");
-    if (prompt == body.end() || !prompt->is_string()) throw invalid_request("'prompt' (a string) or 'messages' is required", "prompt");
+    if (prompt == body.end() || !prompt->is_string())
+      throw invalid_request("'prompt' (a string) or 'messages' is required", "prompt");
     // As Hugging Face tokenizers do: special-token text is the special token.
-    ids = t.encode(prompt->get<std::string>(), {.add_bos = flag("add_special_tokens", true), .parse_special = true, .lossy_utf8 = true});
+    ids = t.encode(prompt->get<std::string>(),
+                   {.add_bos = flag("add_special_tokens", true), .parse_special = true, .lossy_utf8 = true});
   }
   Json out = {{"count", ids.size()}, {"max_model_len", state.context}, {"tokens", ids}, {"token_strs", nullptr}};
   if (flag("return_token_strs", false)) {

@@ -27,7 +27,8 @@ std::string token_text(const std::string& file, const json& root, const char* ke
   auto it = root.find(key);
   if (it == root.end() || it->is_null()) return {};
   if (it->is_string()) return it->get<std::string>();
-  if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) return (*it)["content"].get<std::string>();
+  if (it->is_object() && it->contains("content") && (*it)["content"].is_string())
+    return (*it)["content"].get<std::string>();
   fail(file, key, "expected a string or {\"content\": string}");
 }
 
@@ -37,7 +38,8 @@ std::vector<int32_t> token_ids(const std::string& file, const json& root, const 
   if (it == root.end() || it->is_null()) return ids;
   json list = it->is_array() ? *it : json::array({*it});
   for (size_t i = 0; i < list.size(); ++i) {
-    if (!list[i].is_number_integer() || list[i].get<int64_t>() < 0 || list[i].get<int64_t>() >= kMaxTokenId) fail(file, std::string(key) + "[" + std::to_string(i) + "]", "expected a token id");
+    if (!list[i].is_number_integer() || list[i].get<int64_t>() < 0 || list[i].get<int64_t>() >= kMaxTokenId)
+      fail(file, std::string(key) + "[" + std::to_string(i) + "]", "expected a token id");
     ids.push_back(list[i].get<int32_t>());
   }
   return ids;
@@ -59,7 +61,8 @@ void read_tokenizer_config(const TokenizerFiles& files, TokenizerData& data) {
       } catch (const std::exception&) {
       }
       if (id < 0) fail(file, where, "key is not a token id");
-      if (!t->is_object() || !t->contains("content") || !(*t)["content"].is_string()) fail(file, where + ".content", "expected a string");
+      if (!t->is_object() || !t->contains("content") || !(*t)["content"].is_string())
+        fail(file, where + ".content", "expected a string");
       for (const char* key : {"lstrip", "rstrip", "single_word"})
         if (t->contains(key) && (*t)[key] == true) fail(file, where + "." + key, "not supported");
       bool special = t->contains("special") && (*t)["special"] == true;

@@ -40,7 +40,10 @@ int byte_token_value(const std::string& text) {
   if (text.size() != 6 || text.compare(0, 3, "<0x") != 0 || text[5] != '>') return -1;
   int v = 0;
   for (char c : text.substr(3, 2)) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                   : -1;
     if (d < 0) return -1;
     v = v * 16 + d;
   }
@@ -64,7 +67,7 @@ std::string unescape_spaces(std::string_view s) {
 
 // llama.cpp's end-of-generation tokens recognised by their text.
 constexpr std::array<std::string_view, 11> kStopTexts = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>",     "<end_of_turn>",   "<|endoftext|>",      "<|eom_id|>",
+    "<|eot_id|>", "<|im_end|>", "<|end|>",    "<end_of_turn>",   "<|endoftext|>",      "<|eom_id|>",
     "<EOT>",      "_<EOT>",     "<|return|>", "<|end_of_text|>", "<end_of_utterance>",
 };
 
@@ -90,18 +93,23 @@ TokenizerData tokenizer_data_from_gguf(const GgufVocab& v, const std::string& or
     fail(origin, "tokenizer.ggml.model", "\"" + v.model + "\" is not supported (known: gpt2, llama)");
   const size_t n = v.tokens.size();
   if (n == 0) fail(origin, "tokenizer.ggml.tokens", "missing or empty");
-  if (n > static_cast<size_t>(kMaxTokenId)) fail(origin, "tokenizer.ggml.tokens", std::to_string(n) + " tokens is more than this engine allows (" + std::to_string(kMaxTokenId) + ")");
+  if (n > static_cast<size_t>(kMaxTokenId))
+    fail(origin, "tokenizer.ggml.tokens",
+         std::to_string(n) + " tokens is more than this engine allows (" + std::to_string(kMaxTokenId) + ")");
   if (!v.token_types.empty() && v.token_types.size() != n)
-    fail(origin, "tokenizer.ggml.token_type", std::to_string(v.token_types.size()) + " entries for " + std::to_string(n) + " tokens");
+    fail(origin, "tokenizer.ggml.token_type",
+         std::to_string(v.token_types.size()) + " entries for " + std::to_string(n) + " tokens");
   if (!v.scores.empty() && v.scores.size() != n)
-    fail(origin, "tokenizer.ggml.scores", std::to_string(v.scores.size()) + " entries for " + std::to_string(n) + " tokens");
+    fail(origin, "tokenizer.ggml.scores",
+         std::to_string(v.scores.size()) + " entries for " + std::to_string(n) + " tokens");
   auto type_of = [&](size_t id) {
     return v.token_types.empty() ? GgufTokenType::kNormal : static_cast<GgufTokenType>(v.token_types[id]);
   };
   auto id_key = [&](const std::optional<int64_t>& id, const char* key) -> int32_t {
     if (!id) return -1;
     if (*id < 0 || static_cast<uint64_t>(*id) >= n)
-      fail(origin, key, "token id " + std::to_string(*id) + " is outside the vocabulary (" + std::to_string(n) + " tokens)");
+      fail(origin, key,
+           "token id " + std::to_string(*id) + " is outside the vocabulary (" + std::to_string(n) + " tokens)");
     return static_cast<int32_t>(*id);
   };
 
@@ -145,9 +153,7 @@ TokenizerData tokenizer_data_from_gguf(const GgufVocab& v, const std::string& or
         d.tokens[id] = text;
         d.added.push_back({static_cast<int32_t>(id), text, false});
         break;
-      case GgufTokenType::kUnused:
-        d.tokens[id] = text;
-        break;
+      case GgufTokenType::kUnused: d.tokens[id] = text; break;
       default:
         fail(origin, "tokenizer.ggml.token_type[" + std::to_string(id) + "]",
              "unknown token type " + std::to_string(v.token_types[id]));
@@ -167,7 +173,8 @@ TokenizerData tokenizer_data_from_gguf(const GgufVocab& v, const std::string& or
       const std::string& m = v.merges[i];
       std::string where = "tokenizer.ggml.merges[" + std::to_string(i) + "]";
       size_t sp = m.find(' ', 1);  // llama.cpp splits at the first space after the first character
-      if (sp == std::string::npos || sp + 1 == m.size()) fail(origin, where, "expected \"left right\", got \"" + m + "\"");
+      if (sp == std::string::npos || sp + 1 == m.size())
+        fail(origin, where, "expected \"left right\", got \"" + m + "\"");
       std::string left = m.substr(0, sp), right = m.substr(sp + 1);
       auto lookup = [&](const std::string& t) {
         auto it = by_text.find(t);
@@ -179,11 +186,16 @@ TokenizerData tokenizer_data_from_gguf(const GgufVocab& v, const std::string& or
   } else {
     if (v.scores.empty()) fail(origin, "tokenizer.ggml.scores", "missing (a llama model merges by score)");
     for (size_t id = 0; id < n; ++id)
-      if (!std::isfinite(v.scores[id])) fail(origin, "tokenizer.ggml.scores[" + std::to_string(id) + "]", "not a finite number");
+      if (!std::isfinite(v.scores[id]))
+        fail(origin, "tokenizer.ggml.scores[" + std::to_string(id) + "]", "not a finite number");
     d.scores = v.scores;
-    size_t bytes = static_cast<size_t>(std::count_if(d.byte_tokens.begin(), d.byte_tokens.end(), [](int32_t id) { return id >= 0; }));
-    if (bytes == 0) d.byte_tokens.clear();
-    else if (bytes != 256) fail(origin, "tokenizer.ggml.tokens", "byte fallback tokens <0x00>..<0xFF>: " + std::to_string(bytes) + " of 256 present");
+    size_t bytes = static_cast<size_t>(
+        std::count_if(d.byte_tokens.begin(), d.byte_tokens.end(), [](int32_t id) { return id >= 0; }));
+    if (bytes == 0)
+      d.byte_tokens.clear();
+    else if (bytes != 256)
+      fail(origin, "tokenizer.ggml.tokens",
+           "byte fallback tokens <0x00>..<0xFF>: " + std::to_string(bytes) + " of 256 present");
     d.add_space_prefix = v.add_space_prefix.value_or(true);
   }
 
@@ -199,7 +211,8 @@ TokenizerData tokenizer_data_from_gguf(const GgufVocab& v, const std::string& or
     if (d.byte_tokens.empty() && d.unk_id < 0)
       fail(origin, "tokenizer.ggml.unknown_token_id", "needed: the vocabulary has no byte fallback tokens");
   }
-  for (int32_t id : {d.eos_id, id_key(v.eot_id, "tokenizer.ggml.eot_token_id"), id_key(v.eom_id, "tokenizer.ggml.eom_token_id")})
+  for (int32_t id :
+       {d.eos_id, id_key(v.eot_id, "tokenizer.ggml.eot_token_id"), id_key(v.eom_id, "tokenizer.ggml.eom_token_id")})
     if (id >= 0 && std::find(d.stop_ids.begin(), d.stop_ids.end(), id) == d.stop_ids.end()) d.stop_ids.push_back(id);
   for (size_t id = 0; id < n; ++id)
     if (std::find(kStopTexts.begin(), kStopTexts.end(), v.tokens[id]) != kStopTexts.end() &&

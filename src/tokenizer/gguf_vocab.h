@@ -27,8 +27,8 @@ enum class GgufTokenType : int32_t {
 };
 
 struct GgufVocab {
-  std::string model;  // tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama" (SentencePiece)
-  std::string pre;    // tokenizer.ggml.pre: the pre-tokenizer of a "gpt2" model; empty = "default"
+  std::string model;                 // tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama" (SentencePiece)
+  std::string pre;                   // tokenizer.ggml.pre: the pre-tokenizer of a "gpt2" model; empty = "default"
   std::vector<std::string> tokens;   // tokenizer.ggml.tokens, index = id
   std::vector<int32_t> token_types;  // tokenizer.ggml.token_type (GgufTokenType); empty: all normal
   std::vector<float> scores;         // tokenizer.ggml.scores (SentencePiece merge priorities)

@@ -87,12 +87,15 @@ TokenizerData parse_hf_tokenizer_json(std::string_view text, const std::string& 
   }
   TokenizerData data;
 
-  if (root.contains("normalizer") && !root["normalizer"].is_null()) r.fail("normalizer", "normalizers are not supported");
+  if (root.contains("normalizer") && !root["normalizer"].is_null())
+    r.fail("normalizer", "normalizers are not supported");
   const json& model = r.member(root, "", "model");
-  if (r.string(r.member(model, "model", "type"), "model.type") != "BPE") r.fail("model.type", "only \"BPE\" is supported");
+  if (r.string(r.member(model, "model", "type"), "model.type") != "BPE")
+    r.fail("model.type", "only \"BPE\" is supported");
   if (r.flag(model, "model", "byte_fallback", false)) r.fail("model.byte_fallback", "not supported");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
-    if (model.contains(key) && !model[key].is_null() && model[key] != "") r.fail(std::string("model.") + key, "not supported");
+    if (model.contains(key) && !model[key].is_null() && model[key] != "")
+      r.fail(std::string("model.") + key, "not supported");
   data.ignore_merges = r.flag(model, "model", "ignore_merges", false);
 
   bool byte_level = false;

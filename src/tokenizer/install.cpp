@@ -33,8 +33,12 @@ void write_config_for_tiktoken(const Tokenizer& tok, const fs::path& dir) {
   nlohmann::ordered_json added = nlohmann::ordered_json::object();
   for (int32_t id = 0; id < tok.vocab_size(); ++id) {
     if (!tok.is_special(id)) continue;
-    added[std::to_string(id)] = {{"content", std::string(tok.token_bytes(id))}, {"lstrip", false}, {"normalized", false},
-                                 {"rstrip", false}, {"single_word", false}, {"special", true}};
+    added[std::to_string(id)] = {{"content", std::string(tok.token_bytes(id))},
+                                 {"lstrip", false},
+                                 {"normalized", false},
+                                 {"rstrip", false},
+                                 {"single_word", false},
+                                 {"special", true}};
   }
   nlohmann::ordered_json map = nlohmann::ordered_json::object();
   if (tok.bos_id() >= 0) map["bos_token"] = std::string(tok.token_bytes(tok.bos_id()));
@@ -42,7 +46,8 @@ void write_config_for_tiktoken(const Tokenizer& tok, const fs::path& dir) {
   if (tok.find_special("<|finetune_right_pad|>")) map["pad_token"] = "<|finetune_right_pad|>";
 
   nlohmann::ordered_json config = nlohmann::ordered_json::object();
-  if (fs::exists(dir / "tokenizer_config.json")) config = nlohmann::ordered_json::parse(tokenizer::read_file(dir / "tokenizer_config.json"));
+  if (fs::exists(dir / "tokenizer_config.json"))
+    config = nlohmann::ordered_json::parse(tokenizer::read_file(dir / "tokenizer_config.json"));
   config["added_tokens_decoder"] = added;
   for (auto it = map.begin(); it != map.end(); ++it) config[it.key()] = it.value();
   write_json(dir / "tokenizer_config.json", config);

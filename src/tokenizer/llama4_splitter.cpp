@@ -66,8 +66,7 @@ class Matcher {
   // starts a match of at least one code point, so there is no failure case.
   size_t match(size_t i) const {
     size_t e;
-    if (letters_then_lower(i, &e) || upper_then_letters(i, &e) || digits(i, &e) || punctuation(i, &e))
-      return e;
+    if (letters_then_lower(i, &e) || upper_then_letters(i, &e) || digits(i, &e) || punctuation(i, &e)) return e;
     return spaces(i);
   }
 

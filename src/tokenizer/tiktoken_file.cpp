@@ -91,7 +91,8 @@ std::vector<std::string> llama4_special_tokens() {
   std::vector<std::string> t = {"<|begin_of_text|>", "<|end_of_text|>", "<|fim_prefix|>", "<|fim_middle|>",
                                 "<|fim_suffix|>"};
   auto reserved = [&](const std::string& kind, int first, int count) {
-    for (int i = first; i < first + count; ++i) t.push_back("<|" + kind + "reserved_special_token_" + std::to_string(i) + "|>");
+    for (int i = first; i < first + count; ++i)
+      t.push_back("<|" + kind + "reserved_special_token_" + std::to_string(i) + "|>");
   };
   // Text post-training: 75.
   for (const char* s : {"<|header_start|>", "<|header_end|>", "<|eom|>", "<|eot|>", "<|step|>"}) t.push_back(s);

@@ -93,14 +93,17 @@ Tokenizer::Impl::Impl(TokenizerData d) {
   }
   if (eos.empty()) {
     eos = d.config_eos_ids;
-    if (int32_t id = id_of(d.eos_token); id >= 0 && std::find(eos.begin(), eos.end(), id) == eos.end()) eos.push_back(id);
+    if (int32_t id = id_of(d.eos_token); id >= 0 && std::find(eos.begin(), eos.end(), id) == eos.end())
+      eos.push_back(id);
   }
   chat_template = std::move(d.chat_template);
   chat_template_origin = std::move(d.chat_template_origin);
   bos_token = bos >= 0 ? std::string(vocab->bytes(bos)) : std::string();
   eos_to_add = d.eos_id >= 0 ? d.eos_id : (eos.empty() ? -1 : eos.front());
-  if (d.eos_id >= 0) eos_token = std::string(vocab->bytes(d.eos_id));
-  else eos_token = d.eos_token.empty() && !eos.empty() ? std::string(vocab->bytes(eos.back())) : d.eos_token;
+  if (d.eos_id >= 0)
+    eos_token = std::string(vocab->bytes(d.eos_id));
+  else
+    eos_token = d.eos_token.empty() && !eos.empty() ? std::string(vocab->bytes(eos.back())) : d.eos_token;
   // Files without the model's own choice: BOS when there is one (the Llama-4
   // convention), never EOS.
   default_add_bos = d.add_bos.value_or(bos >= 0);
@@ -172,8 +175,10 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, const EncodeOption
   }
   const AddedTokenMatcher& added = options.parse_special ? impl_->all_added : impl_->plain_added;
   std::vector<std::string_view> chunks, pieces;
-  if (impl_->meta_chunking) split_chunks(text, chunks);
-  else chunks.push_back(text);
+  if (impl_->meta_chunking)
+    split_chunks(text, chunks);
+  else
+    chunks.push_back(text);
   for (std::string_view chunk : chunks) {
     size_t pos = 0;
     while (!added.empty()) {
@@ -193,7 +198,9 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, const EncodeOption
 }
 
 std::string_view Tokenizer::token_bytes(int32_t id) const {
-  if (id < 0 || id >= vocab_size()) throw Error("token id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(vocab_size()) + ")");
+  if (id < 0 || id >= vocab_size())
+    throw Error("token id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(vocab_size()) +
+                ")");
   return impl_->vocab->bytes(id);
 }
 

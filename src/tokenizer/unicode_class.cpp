@@ -26,8 +26,7 @@ class ClassTable {
  public:
   ClassTable() {
     std::vector<uint8_t> flat(kMaxCodePoint + 1, 0);
-    for (const Range& r : kRanges)
-      std::memset(&flat[r.first], static_cast<int>(r.cls), r.last - r.first + 1);
+    for (const Range& r : kRanges) std::memset(&flat[r.first], static_cast<int>(r.cls), r.last - r.first + 1);
     std::map<std::string, uint32_t> seen;
     for (size_t b = 0; b < index_.size(); ++b) {
       std::string block(reinterpret_cast<const char*>(&flat[b << 8]), 256);
@@ -56,13 +55,25 @@ CharClass char_class(char32_t cp) {
 bool is_python_space(char32_t cp) {
   // Characters of category Zs or bidirectional class WS, B or S.
   switch (cp) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D:
-    case 0x1C: case 0x1D: case 0x1E: case 0x1F: case 0x20:
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200A;
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x1C:
+    case 0x1D:
+    case 0x1E:
+    case 0x1F:
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000: return true;
+    default: return cp >= 0x2000 && cp <= 0x200A;
   }
 }
 

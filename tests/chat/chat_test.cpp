@@ -28,7 +28,8 @@ std::vector<ChatMessage> to_messages(const Json& list) {
     msg.content_is_json = !content.is_string();
     msg.content = msg.content_is_json ? content.dump() : content.get<std::string>();
     for (const Json& c : m.value("tool_calls", Json::array()))
-      msg.tool_calls.push_back({c.value("id", ""), c["function"]["name"].get<std::string>(), c["function"]["arguments"].dump()});
+      msg.tool_calls.push_back(
+          {c.value("id", ""), c["function"]["name"].get<std::string>(), c["function"]["arguments"].dump()});
     msg.name = m.value("name", "");
     msg.tool_call_id = m.value("tool_call_id", "");
     out.push_back(std::move(msg));
@@ -37,7 +38,8 @@ std::vector<ChatMessage> to_messages(const Json& list) {
 }
 
 TEST(Chat, Llama4TemplateMatchesJinja2) {
-  ChatFormat templated = ChatFormat::from_template(cases()["llama4_template"].get<std::string>(), "<|begin_of_text|>", "<|eot|>");
+  ChatFormat templated =
+      ChatFormat::from_template(cases()["llama4_template"].get<std::string>(), "<|begin_of_text|>", "<|eot|>");
   ChatFormat builtin;
   ASSERT_GE(cases()["chat"].size(), 6u);
   for (const Json& c : cases()["chat"]) {
@@ -54,7 +56,8 @@ TEST(Chat, KnownVectorFromMessages) {
   Tokenizer tok = Tokenizer::load(test::model_path());
   std::string prompt = ChatFormat(tok).render({{"user", "Who are you?"}});
   EXPECT_EQ(tok.encode(prompt, {.parse_special = true}),
-            (std::vector<int32_t>{200000, 200005, 1556, 200006, 368, 33267, 583, 650, 43, 200008, 200005, 140680, 200006, 368}));
+            (std::vector<int32_t>{200000, 200005, 1556, 200006, 368, 33267, 583, 650, 43, 200008, 200005, 140680,
+                                  200006, 368}));
 }
 
 // The fallback is transformers' template itself, not a copy that could drift.
@@ -100,7 +103,9 @@ TEST(Jinja, ErrorsNameTheLine) {
   EXPECT_NE(error_of("{% include 'x' %}", Json::object()).find("unsupported statement 'include'"), std::string::npos);
   EXPECT_NE(error_of("{{ 1 + }}", Json::object()).find("line 1"), std::string::npos);
   EXPECT_NE(error_of("{{ x | nosuch }}", Json::object()).find("unknown filter 'nosuch'"), std::string::npos);
-  EXPECT_NE(error_of("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", Json::object()).find("macro calls nest deeper than 100 levels"), std::string::npos);
+  EXPECT_NE(error_of("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", Json::object())
+                .find("macro calls nest deeper than 100 levels"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ TEST(JsonGrammar, AnyObject) {
   EXPECT_FALSE(accepts(g, R"({"a": 1)"));
   EXPECT_FALSE(accepts(g, R"({'a': 1})"));
   EXPECT_FALSE(accepts(g, R"({"a": 01})"));
-  EXPECT_FALSE(accepts(g, R"({"a": "\ud800"})"));  // lone surrogate escape
+  EXPECT_FALSE(accepts(g, R"({"a": "\ud800"})"));     // lone surrogate escape
   EXPECT_FALSE(accepts(g, "{\"a\": \"\xC0\xAF\"}"));  // overlong UTF-8
   EXPECT_FALSE(accepts(g, "{\"a\": \"\x01\"}"));      // raw control character
   EXPECT_FALSE(accepts(g, "{}   "));                  // nothing after the value
@@ -77,14 +77,14 @@ TEST(JsonGrammar, SchemaObjectPropertiesInOrder) {
     "required": ["name", "tags"]})");
   const Grammar g = json_schema_grammar(schema);
   EXPECT_TRUE(accepts(g, R"({"name": "Ann", "age": 30, "tags": ["a"]})"));
-  EXPECT_TRUE(accepts(g, R"({"name":"Ann","tags":[]})"));  // optional age left out
-  EXPECT_FALSE(accepts(g, R"({"name": "Ann"})"));           // tags required
-  EXPECT_FALSE(accepts(g, R"({"age": 3, "name": "Ann", "tags": []})"));  // declared order
-  EXPECT_FALSE(accepts(g, R"({"name": "Annabel", "tags": []})"));        // maxLength
-  EXPECT_FALSE(accepts(g, R"({"name": "A", "tags": ["c"]})"));           // enum
-  EXPECT_FALSE(accepts(g, R"({"name": "A", "tags": ["a", "b", "a"]})")); // maxItems
-  EXPECT_FALSE(accepts(g, R"({"name": "A", "age": 1.5, "tags": []})"));  // integer
-  EXPECT_FALSE(accepts(g, R"({"name": "A", "tags": [], "x": 1})"));      // undeclared
+  EXPECT_TRUE(accepts(g, R"({"name":"Ann","tags":[]})"));                 // optional age left out
+  EXPECT_FALSE(accepts(g, R"({"name": "Ann"})"));                         // tags required
+  EXPECT_FALSE(accepts(g, R"({"age": 3, "name": "Ann", "tags": []})"));   // declared order
+  EXPECT_FALSE(accepts(g, R"({"name": "Annabel", "tags": []})"));         // maxLength
+  EXPECT_FALSE(accepts(g, R"({"name": "A", "tags": ["c"]})"));            // enum
+  EXPECT_FALSE(accepts(g, R"({"name": "A", "tags": ["a", "b", "a"]})"));  // maxItems
+  EXPECT_FALSE(accepts(g, R"({"name": "A", "age": 1.5, "tags": []})"));   // integer
+  EXPECT_FALSE(accepts(g, R"({"name": "A", "tags": [], "x": 1})"));       // undeclared
 }
 
 TEST(JsonGrammar, TypesAnyOfRefsAndRecursion) {

@@ -45,29 +45,41 @@ TEST(JinjaLimits, HostileTemplatesAreClearErrorsWithinSeconds) {
   const std::string ns = "{% set ns = namespace(s='ab', l=[1]) %}";
   const Hostile cases[] = {
       {"deep brackets", "{{ " + repeat("[", 100000) + " }}", "expressions nest deeper than 200 levels"},
-      {"deep parentheses", "{{ " + repeat("(", 100000) + "1" + repeat(")", 100000) + " }}", "expressions nest deeper than 200 levels"},
-      {"deep if", repeat("{% if true %}", 100000) + repeat("{% endif %}", 100000), "blocks nest deeper than 200 levels"},
-      {"deep for", repeat("{% for x in [1] %}", 1000) + repeat("{% endfor %}", 1000), "blocks nest deeper than 200 levels"},
+      {"deep parentheses", "{{ " + repeat("(", 100000) + "1" + repeat(")", 100000) + " }}",
+       "expressions nest deeper than 200 levels"},
+      {"deep if", repeat("{% if true %}", 100000) + repeat("{% endif %}", 100000),
+       "blocks nest deeper than 200 levels"},
+      {"deep for", repeat("{% for x in [1] %}", 1000) + repeat("{% endfor %}", 1000),
+       "blocks nest deeper than 200 levels"},
       {"long + chain", "{{ 1" + repeat(" + 1", 100000) + " }}", "expressions nest deeper than 200 levels"},
       {"long filter chain", "{{ 'a'" + repeat(" | trim", 100000) + " }}", "expressions nest deeper than 200 levels"},
-      {"deep filter blocks", repeat("{% filter upper %}", 100000) + repeat("{% endfilter %}", 100000), "blocks nest deeper than 200 levels"},
-      {"long filter-block chain", "{% filter trim" + repeat(" | trim", 100000) + " %}x{% endfilter %}", "expressions nest deeper than 200 levels"},
-      {"long set-block chain", "{% set x | trim" + repeat(" | trim", 100000) + " %}x{% endset %}", "expressions nest deeper than 200 levels"},
+      {"deep filter blocks", repeat("{% filter upper %}", 100000) + repeat("{% endfilter %}", 100000),
+       "blocks nest deeper than 200 levels"},
+      {"long filter-block chain", "{% filter trim" + repeat(" | trim", 100000) + " %}x{% endfilter %}",
+       "expressions nest deeper than 200 levels"},
+      {"long set-block chain", "{% set x | trim" + repeat(" | trim", 100000) + " %}x{% endset %}",
+       "expressions nest deeper than 200 levels"},
       {"not not not", "{{ " + repeat("not ", 100000) + "1 }}", "expressions nest deeper than 200 levels"},
-      {"nested calls", "{{ " + repeat("f(", 100000) + repeat(")", 100000) + " }}", "expressions nest deeper than 200 levels"},
+      {"nested calls", "{{ " + repeat("f(", 100000) + repeat(")", 100000) + " }}",
+       "expressions nest deeper than 200 levels"},
       {"conditional chain", "{{ " + repeat("1 if 0 else ", 100000) + "1 }}", "expressions nest deeper than 200 levels"},
-      {"infinite macro recursion", "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "macro calls nest deeper than 100 levels"},
+      {"infinite macro recursion", "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+       "macro calls nest deeper than 100 levels"},
       {"macro recursion through blocks",
-       "{% macro f() %}" + repeat("{% if true %}", 150) + "{{ f() }}" + repeat("{% endif %}", 150) + "{% endmacro %}{{ f() }}",
+       "{% macro f() %}" + repeat("{% if true %}", 150) + "{{ f() }}" + repeat("{% endif %}", 150) +
+           "{% endmacro %}{{ f() }}",
        "rendering nests deeper than 400 levels"},
       {"huge range", "{% for i in range(1000000000000) %}{% endfor %}", "a list would have more than 1048576 items"},
       {"nested loops", "{% for i in range(1000) %}{% for j in range(1000) %}{{ i }}{% endfor %}{% endfor %}",
        "rendering takes more than 1000000 steps"},
       {"string multiplication", "{{ 'a' * 1000000000000 }}", "a string would be larger than 64 MiB"},
       {"list multiplication", "{{ [1, 2] * 1000000000000 }}", "a list would have more than 1048576 items"},
-      {"string doubling", ns + "{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}", "a string would be larger than 64 MiB"},
-      {"string doubling by ~", ns + "{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", "a string would be larger than 64 MiB"},
-      {"list doubling", ns + "{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}", "a list would have more than 1048576 items"},
+      {"string doubling", ns + "{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+       "a string would be larger than 64 MiB"},
+      {"string doubling by ~", ns + "{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+       "a string would be larger than 64 MiB"},
+      {"list doubling", ns + "{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
+       "a list would have more than 1048576 items"},
       {"string growth", ns + "{% for i in range(100000) %}{% set ns.s = ns.s ~ ('x' * 10000) %}{% endfor %}",
        "rendering builds more than 1024 MiB of strings"},
       {"deeply nested value", ns + "{% for i in range(100000) %}{% set ns.l = [ns.l] %}{% endfor %}",
@@ -77,9 +89,12 @@ TEST(JinjaLimits, HostileTemplatesAreClearErrorsWithinSeconds) {
       {"namespace cycle", ns + "{% set ns.l = [ns] %}", "a namespace attribute cannot hold a namespace"},
       {"huge indent", "{{ 'a\nb' | indent(1000000000000) }}", "a string would be larger than 64 MiB"},
       {"huge tojson indent", "{{ [[1]] | tojson(indent=2000000000) }}", "a string would be larger than 64 MiB"},
-      {"replace blow-up", "{{ ('a' * 10000000) | replace('a', 'aaaaaaaaaaaaaaaaaaaa') }}", "a string would be larger than 64 MiB"},
-      {"join blow-up", "{{ ('x' * 1000000).join(range(1000) | map('string')) }}", "a string would be larger than 64 MiB"},
-      {"output size", "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "a string would be larger than 64 MiB"},
+      {"replace blow-up", "{{ ('a' * 10000000) | replace('a', 'aaaaaaaaaaaaaaaaaaaa') }}",
+       "a string would be larger than 64 MiB"},
+      {"join blow-up", "{{ ('x' * 1000000).join(range(1000) | map('string')) }}",
+       "a string would be larger than 64 MiB"},
+      {"output size", "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}",
+       "a string would be larger than 64 MiB"},
       {"int overflow in sum", "{{ [9223372036854775807, 1] | sum }}", "integer overflow in 'sum'"},
       {"abs of the smallest int", "{{ (-9223372036854775807 - 1) | abs }}", "integer overflow in 'abs'"},
       {"int of a huge float", "{{ 1e300 | int }}", "does not fit 64 bits"},
@@ -126,7 +141,8 @@ TEST(JinjaLimits, DeepContextIsRefused) {
 // strings, tojson of a generator) and we refuse it too. Differences are
 // listed in the output; kMatchedToday is every case, so any regression fails.
 bool is_limit(const std::string& message) {
-  for (const char* limit : {"nest deeper than", "takes more than", "larger than", "more than 1048576", "builds more than"})
+  for (const char* limit :
+       {"nest deeper than", "takes more than", "larger than", "more than 1048576", "builds more than"})
     if (message.find(limit) != std::string::npos) return true;
   return false;
 }
@@ -149,13 +165,18 @@ TEST(JinjaLimits, RealTemplatesRenderAsJinja2) {
     }
     try {
       std::string got = t->render(c["context"]);
-      if (c.contains("error")) std::printf("differs %s: jinja2 refused it (%s)\n", name.c_str(), c["error"].get<std::string>().c_str());
-      else if (got != c["expected"].get<std::string>()) std::printf("differs %s: other text\n", name.c_str());
-      else ++matched;
+      if (c.contains("error"))
+        std::printf("differs %s: jinja2 refused it (%s)\n", name.c_str(), c["error"].get<std::string>().c_str());
+      else if (got != c["expected"].get<std::string>())
+        std::printf("differs %s: other text\n", name.c_str());
+      else
+        ++matched;
     } catch (const Error& e) {
       EXPECT_FALSE(is_limit(e.what())) << e.what();
-      if (!c.contains("error")) std::printf("differs %s: %s\n", name.c_str(), e.what());
-      else ++matched;  // refused by both
+      if (!c.contains("error"))
+        std::printf("differs %s: %s\n", name.c_str(), e.what());
+      else
+        ++matched;  // refused by both
     }
   }
   std::printf("%d of %zu renderings match jinja2\n", matched, cases.size());

@@ -50,7 +50,8 @@ class ConvertTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Rewrites the checkpoint's safetensors through `edit` (rename, add, change tensors).
-  void edit_checkpoint(const std::function<void(std::vector<io::TensorToWrite>&, std::vector<std::vector<uint8_t>>&)>& edit) {
+  void edit_checkpoint(
+      const std::function<void(std::vector<io::TensorToWrite>&, std::vector<std::vector<uint8_t>>&)>& edit) {
     std::vector<io::TensorToWrite> tensors;
     std::vector<std::vector<uint8_t>> storage;
     {

@@ -37,7 +37,8 @@ std::vector<int32_t> fresh_tokens(const GenerateRequest& r) {
 
 TEST(Session, ExtendingTheConversationReusesTheCache) {
   auto session = test::tiny_engine()->new_session(256);
-  const auto first = encode("The quick brown fox jumps over the lazy dog, and then it rests in the shade of an old tree.");
+  const auto first =
+      encode("The quick brown fox jumps over the lazy dog, and then it rests in the shade of an old tree.");
   ASSERT_GT(first.size(), 16u);  // longer than the sliding window
   GenerateResult a = session->generate(greedy(first, 6));
   ASSERT_EQ(a.tokens.size(), 6u);
@@ -250,8 +251,7 @@ TEST(Session, ConcurrentSessionsMatchSequentialOnes) {
   std::vector<std::vector<int32_t>> expected, got(requests.size());
   for (const auto& r : requests) expected.push_back(fresh_tokens(r));
   std::vector<std::thread> threads;
-  for (size_t i = 0; i < requests.size(); ++i)
-    threads.emplace_back([&, i] { got[i] = fresh_tokens(requests[i]); });
+  for (size_t i = 0; i < requests.size(); ++i) threads.emplace_back([&, i] { got[i] = fresh_tokens(requests[i]); });
   for (auto& t : threads) t.join();
   EXPECT_EQ(got, expected);
 }

@@ -159,8 +159,9 @@ TEST_F(ModelFileTest, KvCacheFieldAndItsDefault) {
     const char* scheme;
     KvCacheType kv_cache;
   };
-  for (const Old& old : {Old{"q4g32", KvCacheType::kInt8}, Old{"q4_1", KvCacheType::kInt8},
-                         Old{"q4cw", KvCacheType::kF32}, Old{"bf16", KvCacheType::kF32}, Old{"f32", KvCacheType::kF32}}) {
+  for (const Old& old :
+       {Old{"q4g32", KvCacheType::kInt8}, Old{"q4_1", KvCacheType::kInt8}, Old{"q4cw", KvCacheType::kF32},
+        Old{"bf16", KvCacheType::kF32}, Old{"f32", KvCacheType::kF32}}) {
     const auto m = with_index(bytes, [&](json& j) {
       j.erase("kv_cache");
       j["scheme"] = old.scheme;
@@ -213,8 +214,14 @@ TEST_F(ModelFileTest, EntriesThatLie) {
       {"overlap", [](json& j) { j["tensors"][1]["offset"] = j["tensors"][0]["offset"]; }},
       {"appears twice", [](json& j) { j["tensors"][1]["name"] = "model.norm.weight"; }},
       {"unknown type", [](json& j) { j["tensors"][0]["type"] = "q3"; }},
-      {"multiple of 32", [](json& j) { j["tensors"][2]["shape"] = {9, 48}; }},
-      {"dimension", [](json& j) { j["tensors"][1]["shape"] = {-3, 5}; }},
+      {"multiple of 32",
+       [](json& j) {
+         j["tensors"][2]["shape"] = {9, 48};
+       }},
+      {"dimension",
+       [](json& j) {
+         j["tensors"][1]["shape"] = {-3, 5};
+       }},
       {"\"crc32c\" is missing", [](json& j) { j["tensors"][0].erase("crc32c"); }},
       {"unknown scheme", [](json& j) { j["scheme"] = "q2"; }},
       {"unknown kv_cache \"int4\" (expected f32 or int8)", [](json& j) { j["kv_cache"] = "int4"; }},

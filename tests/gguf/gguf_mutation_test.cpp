@@ -39,9 +39,38 @@ void run(const std::vector<uint8_t>& bytes) {
 }
 
 // Values that sit on the edges of GGUF's counts, lengths, types and offsets.
-const uint64_t kInteresting[] = {0,  1,  2,  3,  4,  5,  7,  8,  9,  12, 13, 14, 15, 16, 30, 31, 32, 33, 63, 64,
-                                 255, 256, 4096, 0x7fffffff, 0x80000000, 0xffffffff, 1ull << 32, 1ull << 62,
-                                 0x7fffffffffffffff, 0x8000000000000000, 0xffffffffffffffe0, 0xffffffffffffffff};
+const uint64_t kInteresting[] = {0,
+                                 1,
+                                 2,
+                                 3,
+                                 4,
+                                 5,
+                                 7,
+                                 8,
+                                 9,
+                                 12,
+                                 13,
+                                 14,
+                                 15,
+                                 16,
+                                 30,
+                                 31,
+                                 32,
+                                 33,
+                                 63,
+                                 64,
+                                 255,
+                                 256,
+                                 4096,
+                                 0x7fffffff,
+                                 0x80000000,
+                                 0xffffffff,
+                                 1ull << 32,
+                                 1ull << 62,
+                                 0x7fffffffffffffff,
+                                 0x8000000000000000,
+                                 0xffffffffffffffe0,
+                                 0xffffffffffffffff};
 
 std::vector<uint8_t> mutate(std::vector<uint8_t> v, std::mt19937_64& rng) {
   auto pick = [&](size_t n) { return n == 0 ? size_t{0} : static_cast<size_t>(rng() % n); };

@@ -131,13 +131,12 @@ TEST(GgufParse, Keys) {
   b = {};
   b.header(0, 2).kv_u32(std::string("q\"\xff\n") + std::string(200, 'z'), 1).kv_u32("a", 1);
   b.bytes.resize(b.bytes.size() - 1);
-  EXPECT_EQ(parse_message(b.bytes),
-            "m.gguf: file ends inside the value of key \"a\" at offset " + std::to_string(b.bytes.size() - 3) +
-                ": it needs 4 bytes, 3 are left");
+  EXPECT_EQ(parse_message(b.bytes), "m.gguf: file ends inside the value of key \"a\" at offset " +
+                                        std::to_string(b.bytes.size() - 3) + ": it needs 4 bytes, 3 are left");
   b = {};
   b.header(0, 1).str(std::string("q\"\xff\n") + std::string(200, 'z')).u32(99);
-  EXPECT_EQ(parse_message(b.bytes), "m.gguf: key \"q\\\"\\xff\\x0a" + std::string(92, 'z') +
-                                        "...\": unknown value type 99 (known: 0 to 12)");
+  EXPECT_EQ(parse_message(b.bytes),
+            "m.gguf: key \"q\\\"\\xff\\x0a" + std::string(92, 'z') + "...\": unknown value type 99 (known: 0 to 12)");
 }
 
 TEST(GgufParse, ValueTypes) {
@@ -266,8 +265,7 @@ TEST(GgufParse, TensorOffsets) {
             "at byte 64, the file has 57)");
   b = {};
   b.header(3, 0).tensor("a", {64}, kF32, 0).tensor("b", {4}, kF32, 256).tensor("c", {4}, kF32, 224).data(512);
-  EXPECT_EQ(parse_message(b.bytes),
-            "m.gguf: tensors \"a\" and \"c\" overlap: data bytes [0, 256) and [224, 240)");
+  EXPECT_EQ(parse_message(b.bytes), "m.gguf: tensors \"a\" and \"c\" overlap: data bytes [0, 256) and [224, 240)");
 }
 
 // Every proper prefix of a valid file is rejected with a message about the
@@ -280,18 +278,15 @@ TEST(GgufParse, TruncatedAtEveryOffset) {
   ASSERT_EQ(parse_message(b.bytes), "");
   for (size_t n = 0; n < b.bytes.size(); ++n) {
     const std::string m = parse_message(std::vector<uint8_t>(b.bytes.begin(), b.bytes.begin() + n));
-    const bool expected = m.starts_with("m.gguf: file ends inside ") || m.find("too short") != std::string::npos ||
-                          m.find("runs past the end of the file") != std::string::npos ||
-                          m.find(" cannot fit: ") != std::string::npos ||
-                          m.find("bytes are left in the file") != std::string::npos ||
-                          m.find("but only") != std::string::npos;
+    const bool expected =
+        m.starts_with("m.gguf: file ends inside ") || m.find("too short") != std::string::npos ||
+        m.find("runs past the end of the file") != std::string::npos || m.find(" cannot fit: ") != std::string::npos ||
+        m.find("bytes are left in the file") != std::string::npos || m.find("but only") != std::string::npos;
     EXPECT_TRUE(expected) << "prefix of " << n << " bytes: " << (m.empty() ? "accepted" : m);
   }
 }
 
-TEST(GgufParse, MessagesNameTheFile) {
-  EXPECT_EQ(starts(parse_message({}, "dir/model.gguf"), 16), "dir/model.gguf: ");
-}
+TEST(GgufParse, MessagesNameTheFile) { EXPECT_EQ(starts(parse_message({}, "dir/model.gguf"), 16), "dir/model.gguf: "); }
 
 }  // namespace
 }  // namespace mobilellm::io::testing

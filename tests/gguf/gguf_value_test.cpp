@@ -144,8 +144,7 @@ TEST(GgufFileOpen, MapsAndValidates) {
 
 TEST(GgufFileOpen, MissingOrForeignFiles) {
   const std::string missing = "/nonexistent/model.gguf";
-  EXPECT_EQ(message_of([&] { GgufFile::open(missing); }).substr(0, missing.size() + 13),
-            missing + ": cannot open");
+  EXPECT_EQ(message_of([&] { GgufFile::open(missing); }).substr(0, missing.size() + 13), missing + ": cannot open");
   EXPECT_FALSE(is_gguf_file(missing));
   TempFile text(std::vector<uint8_t>{'{', '}'});
   EXPECT_FALSE(is_gguf_file(text.path()));

@@ -35,8 +35,9 @@ TEST(ModelRef, RejectsWhatIsNotARepoId) {
     EXPECT_FALSE(parse_model_ref(bad, r)) << bad;
 }
 
-const std::vector<std::string> kCheckpoint = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                                              "generation_config.json", "README.md", ".gitattributes", "original/consolidated.pth"};
+const std::vector<std::string> kCheckpoint = {"config.json",           "model.safetensors",        "tokenizer.json",
+                                              "tokenizer_config.json", "generation_config.json",   "README.md",
+                                              ".gitattributes",        "original/consolidated.pth"};
 
 TEST(Select, RootCheckpointTakesItsFilesOnly) {
   const Selection s = select_files("o/n", kCheckpoint, "");
@@ -46,11 +47,16 @@ TEST(Select, RootCheckpointTakesItsFilesOnly) {
 }
 
 TEST(Select, SubfoldersDefaultToInstruct) {
-  const std::vector<std::string> files = {"README.md", "base/config.json", "base/model.safetensors",
-                                          "instruct/config.json", "instruct/model.safetensors", "instruct/tokenizer.model"};
+  const std::vector<std::string> files = {"README.md",
+                                          "base/config.json",
+                                          "base/model.safetensors",
+                                          "instruct/config.json",
+                                          "instruct/model.safetensors",
+                                          "instruct/tokenizer.model"};
   Selection s = select_files("facebook/MobileLLM-Pro", files, "");
   EXPECT_EQ(s.model_path, "instruct");
-  EXPECT_EQ(s.files, (std::vector<std::string>{"instruct/config.json", "instruct/model.safetensors", "instruct/tokenizer.model"}));
+  EXPECT_EQ(s.files, (std::vector<std::string>{"instruct/config.json", "instruct/model.safetensors",
+                                               "instruct/tokenizer.model"}));
   s = select_files("facebook/MobileLLM-Pro", files, "base/");
   EXPECT_EQ(s.model_path, "base");
   EXPECT_EQ(s.files.size(), 2u);
@@ -59,8 +65,9 @@ TEST(Select, SubfoldersDefaultToInstruct) {
 }
 
 TEST(Select, GgufByTagOrName) {
-  const std::vector<std::string> files = {"m-Q4_K_M.gguf", "m-Q4_K_S.gguf", "m.Q8_0.gguf", "m-f16-00001-of-00002.gguf",
-                                          "m-f16-00002-of-00002.gguf", "mmproj-m-f16.gguf", "README.md"};
+  const std::vector<std::string> files = {
+      "m-Q4_K_M.gguf",     "m-Q4_K_S.gguf", "m.Q8_0.gguf", "m-f16-00001-of-00002.gguf", "m-f16-00002-of-00002.gguf",
+      "mmproj-m-f16.gguf", "README.md"};
   EXPECT_EQ(select_files("o/n", files, "").model_path, "m-Q4_K_M.gguf");
   EXPECT_EQ(select_files("o/n", files, "q8_0").model_path, "m.Q8_0.gguf");
   EXPECT_EQ(select_files("o/n", files, "m-Q4_K_S.gguf").files, std::vector<std::string>{"m-Q4_K_S.gguf"});
@@ -85,8 +92,9 @@ TEST(Select, IncludeGlobsAsHuggingfaceHubAllowPatterns) {
 class Env : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* v : {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME", "HF_TOKEN",
-                          "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"})
+    for (const char* v :
+         {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN",
+          "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"})
       unsetenv(v);
     setenv("HOME", "/home/u", 1);
   }

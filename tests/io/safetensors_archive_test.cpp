@@ -23,9 +23,7 @@ void write_tensor_file(const std::filesystem::path& path, const std::vector<std:
   write_safetensors(path, tensors, {{"format", "pt"}});
 }
 
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_text(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 class ShardedCheckpoint : public ::testing::Test {
  protected:
@@ -129,8 +127,9 @@ TEST_F(ShardedCheckpoint, ShardOutsideTheDirectory) {
 TEST_F(ShardedCheckpoint, MalformedIndex) {
   write_text(index(), "{\"weight_map\": {");
   EXPECT_EQ(open_message(dir.path()),
-            index().string() + ": not valid JSON: at byte 17: parse error at line 1, column 17: syntax error while "
-                               "parsing object key - unexpected end of input; expected string literal");
+            index().string() +
+                ": not valid JSON: at byte 17: parse error at line 1, column 17: syntax error while "
+                "parsing object key - unexpected end of input; expected string literal");
   write_text(index(), R"({"metadata":{}})");
   EXPECT_EQ(open_message(dir.path()), index().string() + ": no \"weight_map\" object");
   write_index(R"({"a":1})");

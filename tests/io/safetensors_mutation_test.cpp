@@ -38,10 +38,28 @@ void run(const std::vector<uint8_t>& bytes) {
 }
 
 // Tokens that steer mutations into the interesting corners of the header.
-const std::vector<std::string> kTokens = {
-    "\"dtype\"", "\"shape\"", "\"data_offsets\"", "\"__metadata__\"", "\"F4\"", "\"BF16\"", "\"C64\"",
-    "18446744073709551615", "9223372036854775807", "4294967296", "-1", "1e30", "0.5", "null", "[]", "{}",
-    "[0,0]", ",", ":", "\"", "\\u0000", "{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}"};
+const std::vector<std::string> kTokens = {"\"dtype\"",
+                                          "\"shape\"",
+                                          "\"data_offsets\"",
+                                          "\"__metadata__\"",
+                                          "\"F4\"",
+                                          "\"BF16\"",
+                                          "\"C64\"",
+                                          "18446744073709551615",
+                                          "9223372036854775807",
+                                          "4294967296",
+                                          "-1",
+                                          "1e30",
+                                          "0.5",
+                                          "null",
+                                          "[]",
+                                          "{}",
+                                          "[0,0]",
+                                          ",",
+                                          ":",
+                                          "\"",
+                                          "\\u0000",
+                                          "{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}"};
 
 std::vector<uint8_t> mutate(std::vector<uint8_t> v, std::mt19937_64& rng) {
   auto pick = [&](size_t n) { return n == 0 ? size_t{0} : static_cast<size_t>(rng() % n); };

@@ -152,7 +152,8 @@ TEST(SafetensorsParse, WrongByteSizeForShape) {
 TEST(SafetensorsParse, TruncatedFile) {
   auto bytes = make_file(one_tensor("BF16", "[8]", "[0,16]"), 16);
   bytes.resize(bytes.size() - 5);
-  EXPECT_EQ(parse_message(bytes), "m.safetensors: tensor \"w\": data_offsets [0, 16) end beyond the data area (11 bytes)");
+  EXPECT_EQ(parse_message(bytes),
+            "m.safetensors: tensor \"w\": data_offsets [0, 16) end beyond the data area (11 bytes)");
 }
 
 TEST(SafetensorsParse, OverlappingTensors) {

@@ -32,8 +32,8 @@ void check(const FloatKernels& kernels, int64_t g, int64_t n_keys, int64_t head_
       score_bound = std::max(score_bound, sum * scale);
     }
   expect_close(got, want, std::vector<float>(want.size(), 1e-6f * (2 + score_bound)),
-               "g=" + std::to_string(g) + " keys=" + std::to_string(n_keys) + " head_dim=" +
-                   std::to_string(head_dim) + " q_scale=" + std::to_string(q_scale));
+               "g=" + std::to_string(g) + " keys=" + std::to_string(n_keys) + " head_dim=" + std::to_string(head_dim) +
+                   " q_scale=" + std::to_string(q_scale));
 }
 
 TEST_P(AttentionTest, MatchesReference) {
@@ -43,9 +43,7 @@ TEST_P(AttentionTest, MatchesReference) {
         for (float q_scale : {1.0f, 30.0f}) check(*GetParam(), g, n_keys, head_dim, q_scale);
 }
 
-TEST_P(AttentionTest, LongContextModelShape) {
-  check(*GetParam(), 5, 1100, 64, 4.0f);
-}
+TEST_P(AttentionTest, LongContextModelShape) { check(*GetParam(), 5, 1100, 64, 4.0f); }
 
 INSTANTIATE_TEST_SUITE_P(Isa, AttentionTest, testing::ValuesIn(tables_under_test()), table_name);
 

@@ -76,7 +76,8 @@ TEST_P(ElementwiseTest, SiluMulExtremeGates) {
 
 TEST_P(ElementwiseTest, Add) {
   for (int64_t n : kLengths) {
-    std::vector<float> y = random_floats(static_cast<size_t>(n + 1), 1), x = random_floats(static_cast<size_t>(n + 1), 2);
+    std::vector<float> y = random_floats(static_cast<size_t>(n + 1), 1),
+                       x = random_floats(static_cast<size_t>(n + 1), 2);
     std::vector<float> want(y.begin() + 1, y.end());
     reference().add(want.data(), x.data() + 1, n);
     GetParam()->add(y.data() + 1, x.data() + 1, n);
@@ -86,8 +87,15 @@ TEST_P(ElementwiseTest, Add) {
 }
 
 TEST_P(ElementwiseTest, ToFloatEveryDtype) {
-  const float specials[] = {0.0f, -0.0f, 1.0f, -2.5f, 65504.0f, 1e-7f, std::numeric_limits<float>::infinity(),
-                            -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()};
+  const float specials[] = {0.0f,
+                            -0.0f,
+                            1.0f,
+                            -2.5f,
+                            65504.0f,
+                            1e-7f,
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN()};
   for (DType dtype : {DType::kF32, DType::kBF16, DType::kF16})
     for (int64_t n : kLengths) {
       StoredWeights stored(dtype, 1, n, static_cast<uint32_t>(n), n % 3);

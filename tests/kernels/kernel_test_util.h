@@ -60,8 +60,8 @@ class StoredWeights {
 };
 
 // Elementwise |got − want| ≤ tol[i] (or both NaN), reporting the first few misses.
-inline void expect_close(const std::vector<float>& got, const std::vector<float>& want,
-                         const std::vector<float>& tol, const std::string& what) {
+inline void expect_close(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& tol,
+                         const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   int misses = 0;
   for (size_t i = 0; i < got.size() && misses < 5; ++i) {

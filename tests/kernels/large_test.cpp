@@ -15,7 +15,11 @@ TEST_P(LargeMatmulTest, ModelShapes) {
   struct Shape {
     int64_t m, n, k;
   };
-  for (Shape s : {Shape{1, 20000, 1280}, {1, 1280, 6144}, {3, 6144, 1280}, {512, 1280, 1280}, {100, 256, 6144},
+  for (Shape s : {Shape{1, 20000, 1280},
+                  {1, 1280, 6144},
+                  {3, 6144, 1280},
+                  {512, 1280, 1280},
+                  {100, 256, 6144},
                   {77, 6144, 1280}}) {
     StoredWeights stored(DType::kBF16, s.n, s.k, static_cast<uint32_t>(s.n));
     std::vector<float> x = random_floats(static_cast<size_t>(s.m * s.k), 1);
@@ -24,7 +28,8 @@ TEST_P(LargeMatmulTest, ModelShapes) {
     matmul(pool, *GetParam(), x.data(), s.m, stored.matrix(), got.data());
     // Random terms in [-1, 1]: |terms| sum to about k/4; allow 2e-5 of that.
     std::vector<float> tol(want.size(), 2e-5f * static_cast<float>(s.k) / 4);
-    expect_close(got, want, tol, "m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k));
+    expect_close(got, want, tol,
+                 "m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k));
   }
 }
 

@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 
 json minimal() {
-  return json{{"model_type", "llama4_text"}, {"vocab_size", 100},       {"hidden_size", 32},
+  return json{{"model_type", "llama4_text"}, {"vocab_size", 100},        {"hidden_size", 32},
               {"num_hidden_layers", 8},      {"num_attention_heads", 4}, {"num_key_value_heads", 2},
               {"intermediate_size_mlp", 48}, {"intermediate_size", 64}};
 }
@@ -47,8 +47,8 @@ TEST(Config, ExplicitLayerPatternAndHeadDim) {
   json j = minimal();
   j["head_dim"] = 24;
   j["no_rope_layers"] = {1, 1, 1, 0, 1, 1, 1, 1};
-  j["layer_types"] = {"full_attention",    "sliding_attention", "sliding_attention", "sliding_attention",
-                      "full_attention",    "sliding_attention", "sliding_attention", "full_attention"};
+  j["layer_types"] = {"full_attention", "sliding_attention", "sliding_attention", "sliding_attention",
+                      "full_attention", "sliding_attention", "sliding_attention", "full_attention"};
   j["sliding_window"] = 4;
   j["tie_word_embeddings"] = true;
   ModelConfig c = parse_model_config(j, "config.json");
@@ -64,12 +64,15 @@ TEST(Config, ExplicitLayerPatternAndHeadDim) {
 TEST(Config, BothRopeSpellings) {
   json old_style = minimal();
   old_style["rope_theta"] = 10000.0;
-  old_style["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                               {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
+  old_style["rope_scaling"] = {{"rope_type", "llama3"},
+                               {"factor", 8.0},
+                               {"low_freq_factor", 1.0},
+                               {"high_freq_factor", 4.0},
+                               {"original_max_position_embeddings", 64}};
   json new_style = minimal();
-  new_style["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "llama3"}, {"factor", 8.0},
-                                  {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
-                                  {"original_max_position_embeddings", 64}};
+  new_style["rope_parameters"] = {{"rope_theta", 10000.0},   {"rope_type", "llama3"},
+                                  {"factor", 8.0},           {"low_freq_factor", 1.0},
+                                  {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
   for (const json& j : {old_style, new_style}) {
     ModelConfig c = parse_model_config(j, "config.json");
     EXPECT_DOUBLE_EQ(c.rope_theta, 10000.0);
@@ -97,7 +100,8 @@ TEST(Config, DeepJsonIsRefused) {
     parse_config_json(deep, "config.json");
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("config.json: JSON nests deeper than 64 levels"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("config.json: JSON nests deeper than 64 levels"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -119,7 +123,8 @@ TEST(Config, ErrorsNameTheKey) {
   EXPECT_NE(error_of(with("layer_types", json(std::vector<std::string>(8, "global")))).find("\"layer_types[0]\""),
             std::string::npos);
   EXPECT_NE(error_of(with("no_rope_layers", json::array({1, 1}))).find("\"no_rope_layers\""), std::string::npos);
-  EXPECT_NE(error_of(with("no_rope_layers", json(std::vector<int>(8, 2)))).find("\"no_rope_layers[0]\""), std::string::npos);
+  EXPECT_NE(error_of(with("no_rope_layers", json(std::vector<int>(8, 2)))).find("\"no_rope_layers[0]\""),
+            std::string::npos);
   EXPECT_NE(error_of(with("rope_scaling", json{{"rope_type", "yarn"}})).find("\"rope_scaling.rope_type\""),
             std::string::npos);
   EXPECT_NE(error_of(with("rope_scaling", json{{"rope_type", "llama3"}, {"factor", 8.0}})).find("low_freq_factor"),
@@ -133,8 +138,8 @@ TEST(Config, ErrorsNameTheKey) {
 }
 
 TEST(Config, ParameterCountOfTheProShape) {
-  json j = {{"vocab_size", 202048},       {"hidden_size", 1280},     {"num_hidden_layers", 30},
-            {"num_attention_heads", 20},  {"num_key_value_heads", 4}, {"head_dim", 64},
+  json j = {{"vocab_size", 202048},          {"hidden_size", 1280},       {"num_hidden_layers", 30},
+            {"num_attention_heads", 20},     {"num_key_value_heads", 4},  {"head_dim", 64},
             {"intermediate_size_mlp", 6144}, {"intermediate_size", 8192}, {"tie_word_embeddings", true}};
   EXPECT_EQ(parse_model_config(j, "config.json").parameter_count(), 1084453120);
 }

@@ -96,7 +96,7 @@ TEST(KvCache, RewindKeepsOnlyWhatIsStillValid) {
   forward.run(cache, ids, LogitsFor::kLast, last.data());
   EXPECT_FALSE(cache.truncate(10));  // the sliding rings (16 slots) no longer hold positions 0..9
   EXPECT_EQ(cache.size(), 40);
-  ASSERT_TRUE(cache.truncate(39));   // rewinding one token is always possible
+  ASSERT_TRUE(cache.truncate(39));  // rewinding one token is always possible
   forward.run(cache, std::span<const int32_t>(ids.data() + 39, 1), LogitsFor::kLast, again.data());
   expect_close(last, again, "re-run of the last token");
   EXPECT_TRUE(cache.truncate(0));

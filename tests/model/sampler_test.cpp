@@ -98,7 +98,8 @@ TEST(Sampler, TopPOnAFlatVocabularyKeepsExactlyTheNucleus) {
 
   std::vector<int32_t> order(base.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return base[a] > base[b] || (base[a] == base[b] && a < b); });
+  std::sort(order.begin(), order.end(),
+            [&](int32_t a, int32_t b) { return base[a] > base[b] || (base[a] == base[b] && a < b); });
   const float top = base[order[0]];
   double total = 0;
   for (float v : base) total += std::exp((v - top) / p.temperature);

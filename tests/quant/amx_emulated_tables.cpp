@@ -68,8 +68,9 @@ struct ModelTiles {
         std::memcpy(&sum, &s.tmm[c][m][4 * n], 4);
         for (int k = 0; k < cfg.colsb[a] / 4; ++k)
           for (int i = 0; i < 4; ++i)
-            sum += static_cast<int8_t>(s.tmm[a][m][4 * k + i]) *
-                   (kSignedB ? static_cast<int8_t>(s.tmm[b][k][4 * n + i]) : static_cast<int32_t>(s.tmm[b][k][4 * n + i]));
+            sum +=
+                static_cast<int8_t>(s.tmm[a][m][4 * k + i]) *
+                (kSignedB ? static_cast<int8_t>(s.tmm[b][k][4 * n + i]) : static_cast<int32_t>(s.tmm[b][k][4 * n + i]));
         std::memcpy(&s.tmm[c][m][4 * n], &sum, 4);
       }
   }

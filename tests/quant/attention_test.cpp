@@ -62,9 +62,7 @@ struct KvData {
 
 struct State {
   std::vector<float> max, sum, acc;
-  State(int64_t g, int64_t head_dim) : max(g), sum(g), acc(g * head_dim) {
-    softmax_state_reset(view(), g, head_dim);
-  }
+  State(int64_t g, int64_t head_dim) : max(g), sum(g), acc(g * head_dim) { softmax_state_reset(view(), g, head_dim); }
   SoftmaxState view() { return {max.data(), sum.data(), acc.data()}; }
 };
 
@@ -104,7 +102,8 @@ TEST(Int8Attention, ScalarTwinMatchesSoftmaxOverDequantizedRows) {
     for (auto& x : s) z += (x = std::exp(x - m));
     for (int64_t d = 0; d < head_dim; ++d) {
       double o = 0.0;
-      for (int64_t t = 0; t < n; ++t) o += s[t] / z * (h.v[t * h.row_stride + d] - h.v_zero[t]) * f16_to_float(h.v_scale[t]);
+      for (int64_t t = 0; t < n; ++t)
+        o += s[t] / z * (h.v[t * h.row_stride + d] - h.v_zero[t]) * f16_to_float(h.v_scale[t]);
       ASSERT_NEAR(got[j * head_dim + d], o, 1e-5) << "row " << j << " dim " << d;
     }
   }
@@ -155,9 +154,9 @@ TEST(Int8Attention, RangedRowsMatchTheScalarTwin) {
   struct Case {
     int64_t head_dim, positions, heads_per_position, n, window;
   };
-  const Case cases[] = {{64, 8, 5, 300, 0},  {64, 8, 5, 300, 70}, {64, 3, 5, 40, 0},   {32, 5, 1, 97, 33},
-                        {24, 2, 3, 65, 0},   {40, 7, 2, 129, 16}, {20, 4, 5, 50, 0},   {64, 1, 1, 1, 0},
-                        {64, 9, 5, 1000, 512}};
+  const Case cases[] = {{64, 8, 5, 300, 0}, {64, 8, 5, 300, 70}, {64, 3, 5, 40, 0},
+                        {32, 5, 1, 97, 33}, {24, 2, 3, 65, 0},   {40, 7, 2, 129, 16},
+                        {20, 4, 5, 50, 0},  {64, 1, 1, 1, 0},    {64, 9, 5, 1000, 512}};
   for (const Case& c : cases) {
     KvData kv(c.n, c.head_dim, static_cast<uint32_t>(c.n + c.positions));
     const int64_t rows = c.positions * c.heads_per_position;
@@ -204,7 +203,8 @@ TEST(Int8Attention, RangedRowsMatchTheScalarTwin) {
           ASSERT_NEAR(got.sum[r] * rescale, want.sum[r], 2e-5 * want.sum[r]) << where << " row " << r;
           for (int64_t d = 0; d < c.head_dim; ++d) {
             const size_t i = static_cast<size_t>(r * c.head_dim + d);
-            ASSERT_NEAR(got.acc[i] / got.sum[r], want.acc[i] / want.sum[r], 2e-5 * (1.0f + std::fabs(want.acc[i] / want.sum[r])))
+            ASSERT_NEAR(got.acc[i] / got.sum[r], want.acc[i] / want.sum[r],
+                        2e-5 * (1.0f + std::fabs(want.acc[i] / want.sum[r])))
                 << where << " row " << r << " dim " << d;
           }
         }

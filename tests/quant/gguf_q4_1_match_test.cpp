@@ -105,12 +105,14 @@ TEST_F(GgufQ4_1, EveryTableMatchesTheFloatProductOfGgufsDequantizedWeights) {
           const double xq = (static_cast<double>(x.q[i * cols + c]) - x.zero[i]) * x.scale[i];
           const double wv = dequant[r * cols + c];
           exact += xq * wv;
-          rounding += (std::fabs(x.q[i * cols + c]) + 128.0) * x.scale[i] *
-                      (15.0 * std::fabs(q4_scale_at(w, r, c / 32)) + std::fabs(f16_to_float(q4_affine_m_bits(w, r, c / 32))));
+          rounding +=
+              (std::fabs(x.q[i * cols + c]) + 128.0) * x.scale[i] *
+              (15.0 * std::fabs(q4_scale_at(w, r, c / 32)) + std::fabs(f16_to_float(q4_affine_m_bits(w, r, c / 32))));
           w_abs += std::fabs(wv);
           product_abs += std::fabs(wv * xf[i * cols + c]);
         }
-        ASSERT_NEAR(y[i * rows + r], exact, 2e-6 * rounding) << kernels::isa_name(isa) << " token " << i << " row " << r;
+        ASSERT_NEAR(y[i * rows + r], exact, 2e-6 * rounding)
+            << kernels::isa_name(isa) << " token " << i << " row " << r;
         // Against the float reference: within one int8 step per activation.
         ASSERT_NEAR(y[i * rows + r], y_ref[i * rows + r], x.scale[i] * w_abs + 1e-5 * product_abs)
             << kernels::isa_name(isa) << " token " << i << " row " << r;

@@ -92,8 +92,8 @@ TEST(Q4Layout, CodesScalesAndRowTermsRoundTrip) {
         term += static_cast<double>(q4_scale_at(p.w, r, k / 32)) * p.codes[r * cols + k];
       }
       for (int64_t g = 0; g < cols / 32; ++g) {
-        const float want = scheme == Q4Scheme::kGroup32 ? q4_scale(bf16_to_float(p.amax[r * (cols / 32) + g]))
-                                                        : p.row_scale[r];
+        const float want =
+            scheme == Q4Scheme::kGroup32 ? q4_scale(bf16_to_float(p.amax[r * (cols / 32) + g])) : p.row_scale[r];
         ASSERT_EQ(q4_scale_at(p.w, r, g), want);
       }
       EXPECT_NEAR(p.w.row_term[r], term, 1e-6 * std::fabs(term) + 1e-12);
@@ -156,7 +156,8 @@ TEST(QuantizeRows, BitIdenticalToTheCodecOnEveryIsa) {
         const Int8Params p = int8_quantize_row(x.data() + i * cols, cols, q.data());
         ASSERT_EQ(out.scale[i], p.scale) << isa_label(*k) << " row " << i;
         ASSERT_EQ(out.zero[i], p.zero_point) << isa_label(*k) << " row " << i;
-        for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(out.q[i * cols + c], q[c]) << isa_label(*k) << " " << i << "," << c;
+        for (int64_t c = 0; c < cols; ++c)
+          ASSERT_EQ(out.q[i * cols + c], q[c]) << isa_label(*k) << " " << i << "," << c;
         for (int64_t g = 0; g < cols / 32; ++g) {
           int32_t sum = 0;
           for (int64_t c = 0; c < 32; ++c) sum += q[32 * g + c];
@@ -220,7 +221,7 @@ TEST(Q4Matmul, EveryIsaMatchesTheScalarTwin) {
   };
   // Odd row counts (partial tiles), token counts around the token block of
   // 4, and a width × token count that splits K into several blocks.
-  const Shape shapes[] = {{1, 32, 1},  {7, 64, 2},  {8, 96, 3},   {9, 32, 4},     {17, 256, 5},
+  const Shape shapes[] = {{1, 32, 1},    {7, 64, 2},   {8, 96, 3},     {9, 32, 4},      {17, 256, 5},
                           {67, 1280, 1}, {33, 160, 9}, {24, 4128, 33}, {13, 1312, 130}, {11, 6144, 300}};
   for (auto scheme : {Q4Scheme::kGroup32, Q4Scheme::kChannel, Q4Scheme::kAffine32}) {
     for (const Shape& s : shapes) {

@@ -112,8 +112,7 @@ TEST_F(TorchaoMatch, Int8PerTokenActivations) {
 TEST_F(TorchaoMatch, Int8KvPerTokenPerHead) {
   std::vector<int64_t> shape;
   auto x = tensor<float>("kv.x", &shape);
-  expect_int8_rows(x, tensor<int8_t>("kv.codes"), tensor<float>("kv.scales"), tensor<int8_t>("kv.zps"), shape[2],
-                   "kv");
+  expect_int8_rows(x, tensor<int8_t>("kv.codes"), tensor<float>("kv.scales"), tensor<int8_t>("kv.zps"), shape[2], "kv");
 }
 
 }  // namespace

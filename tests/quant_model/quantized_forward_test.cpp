@@ -200,8 +200,8 @@ TEST(QuantizedForward, MatchesFloatOnDequantizedWeights) {
   const std::vector<int32_t> ids = prompt(45);
   const int64_t vocab = small_config().vocab_size;
   const Agreement a = compare(logits(*models().dequantized, ids, 64, 2), logits(*models().q4, ids, 64, 2), vocab);
-  std::printf("int4 path vs float on dequantized weights: top-1 %.3f, KL mean %.2e max %.2e nats\n", a.top1,
-              a.mean_kl, a.max_kl);
+  std::printf("int4 path vs float on dequantized weights: top-1 %.3f, KL mean %.2e max %.2e nats\n", a.top1, a.mean_kl,
+              a.max_kl);
   EXPECT_GE(a.top1, 0.95);
   EXPECT_LE(a.mean_kl, 1e-5);
 }

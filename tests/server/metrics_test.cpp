@@ -15,8 +15,10 @@ TEST(Metrics, PrometheusText) {
   const std::string text = m.render(2, 1, 3, 8);
   EXPECT_NE(text.find("mobilellm_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("mobilellm_requests_total{endpoint=\"/v1/completions\",status=\"400\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("mobilellm_request_duration_seconds_bucket{endpoint=\"/v1/completions\",le=\"0.025\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("mobilellm_request_duration_seconds_bucket{endpoint=\"/v1/completions\",le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("mobilellm_request_duration_seconds_bucket{endpoint=\"/v1/completions\",le=\"0.025\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("mobilellm_request_duration_seconds_bucket{endpoint=\"/v1/completions\",le=\"+Inf\"} 3\n"),
+            std::string::npos);
   EXPECT_NE(text.find("mobilellm_request_duration_seconds_count{endpoint=\"/v1/completions\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("mobilellm_prompt_tokens_total 10\n"), std::string::npos);
   EXPECT_NE(text.find("mobilellm_prompt_tokens_cached_total 4\n"), std::string::npos);

@@ -48,16 +48,23 @@ TEST(OpenAIRequest, ChatErrorsNameTheParameter) {
   EXPECT_EQ(blamed([] { chat(R"({"messages": []})"); }), "messages");
   EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "robot", "content": "x"}]})"); }), "messages[0].role");
   EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user"}]})"); }), "messages[0].content");
-  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "temperature": 3})"); }), "temperature");
-  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "temperature": "hot"})"); }), "temperature");
+  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "temperature": 3})"); }),
+            "temperature");
+  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "temperature": "hot"})"); }),
+            "temperature");
   EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "max_tokens": 0})"); }), "max_tokens");
-  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "max_tokens": 1.5})"); }), "max_tokens");
+  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "max_tokens": 1.5})"); }),
+            "max_tokens");
   EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "n": 2})"); }), "n");
-  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "stop": ["a","b","c","d","e"]})"); }), "stop");
-  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"})"); }), "tool_choice");
-  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "stream_options": {}})"); }), "stream_options");
-  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "xml"}})"); }),
-            "response_format.type");
+  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "stop": ["a","b","c","d","e"]})"); }),
+            "stop");
+  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"})"); }),
+            "tool_choice");
+  EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "stream_options": {}})"); }),
+            "stream_options");
+  EXPECT_EQ(
+      blamed([] { chat(R"({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "xml"}})"); }),
+      "response_format.type");
   EXPECT_EQ(blamed([] { chat(R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})"); }),
             "messages[0].content[0].type");
   EXPECT_EQ(blamed([] { chat(R"([1, 2])"); }), "body");
@@ -101,9 +108,13 @@ TEST(OpenAIRequest, NumberPastDoubleRangeIs400) {
 // is bounded like the body's (the chat format dumps them recursively).
 TEST(OpenAIRequest, DeepToolArgumentsAreRefused) {
   std::string args = std::string(1000, '[') + std::string(1000, ']');
-  Json body = {{"messages", Json::array({{{"role", "assistant"}, {"content", ""},
-                                          {"tool_calls", Json::array({{{"type", "function"},
-                                                                       {"function", {{"name", "f"}, {"arguments", "{\"a\": " + args + "}"}}}}})}}})}};
+  Json body = {
+      {"messages",
+       Json::array({{{"role", "assistant"},
+                     {"content", ""},
+                     {"tool_calls",
+                      Json::array({{{"type", "function"},
+                                    {"function", {{"name", "f"}, {"arguments", "{\"a\": " + args + "}"}}}}})}}})}};
   EXPECT_EQ(blamed([&] { parse_chat_request(body, Sampling{}); }), "messages[0].tool_calls[0].function.arguments");
 }
 

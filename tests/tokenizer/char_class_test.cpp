@@ -36,7 +36,8 @@ TEST(CharClass, ProbesTellEveryClassApart) {
   std::map<uint16_t, char32_t> seen;
   for (char32_t cp : {U'A', U'a', U'中', U'\u0301', U'7', U'\n', U' ', U'!'}) {
     auto [it, fresh] = seen.emplace(signature(splitter, cp), cp);
-    EXPECT_TRUE(fresh) << "U+" << std::hex << static_cast<uint32_t>(cp) << " and U+" << static_cast<uint32_t>(it->second)
+    EXPECT_TRUE(fresh) << "U+" << std::hex << static_cast<uint32_t>(cp) << " and U+"
+                       << static_cast<uint32_t>(it->second)
                        << " give the same probe results, so the test could not tell their classes apart";
   }
 }
@@ -57,7 +58,8 @@ TEST(CharClass, MatchesTiktokenOnEveryCodePoint) {
     uint16_t got = signature(splitter, cp);
     if (got != want && ++failures <= 10)
       ADD_FAILURE() << "U+" << std::hex << cp << ": probes " << got << ", tiktoken " << want;
-    if (is_python_space(cp) != py_space && ++failures <= 10) ADD_FAILURE() << "U+" << std::hex << cp << ": isspace differs";
+    if (is_python_space(cp) != py_space && ++failures <= 10)
+      ADD_FAILURE() << "U+" << std::hex << cp << ": isspace differs";
   }
   EXPECT_EQ(failures, 0u);
 }

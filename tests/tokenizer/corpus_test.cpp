@@ -20,7 +20,8 @@ std::string corpus_name() {
 std::string describe(const std::vector<int32_t>& want, const std::vector<int32_t>& got) {
   size_t i = 0;
   while (i < want.size() && i < got.size() && want[i] == got[i]) ++i;
-  std::string s = "sizes " + std::to_string(want.size()) + " vs " + std::to_string(got.size()) + ", first difference at " + std::to_string(i) + ": want";
+  std::string s = "sizes " + std::to_string(want.size()) + " vs " + std::to_string(got.size()) +
+                  ", first difference at " + std::to_string(i) + ": want";
   for (size_t k = i; k < want.size() && k < i + 6; ++k) s += " " + std::to_string(want[k]);
   s += " got";
   for (size_t k = i; k < got.size() && k < i + 6; ++k) s += " " + std::to_string(got[k]);

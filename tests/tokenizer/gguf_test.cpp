@@ -42,7 +42,8 @@ void compare(const Tokenizer& tok, const std::string& docs_file, const std::stri
     bytes += docs[d].size();
     ids += got.size();
     if (got != *want[d] && ++failures <= 5)
-      ADD_FAILURE() << ids_file << " document " << d << " (" << docs[d].size() << " bytes): " << describe(*want[d], got);
+      ADD_FAILURE() << ids_file << " document " << d << " (" << docs[d].size()
+                    << " bytes): " << describe(*want[d], got);
   }
   EXPECT_EQ(failures, 0u);
   std::printf("%s: %zu documents, %zu bytes, %zu ids\n", ids_file.c_str(), docs.size(), bytes, ids);
@@ -114,7 +115,10 @@ GgufVocab tiny_bpe(const std::string& pre) {
     v.tokens.emplace_back(1, c);
     v.token_types.push_back(1);
   }
-  for (const char* t : {"\xC4\xA0", "ab", "\xC4\xA0" "ab", "12"}) {  // "Ġ" is the space byte
+  for (const char* t : {"\xC4\xA0", "ab",
+                        "\xC4\xA0"
+                        "ab",
+                        "12"}) {  // "Ġ" is the space byte
     v.tokens.emplace_back(t);
     v.token_types.push_back(1);
   }
@@ -135,7 +139,10 @@ TEST(GgufVocab, BytesWithoutTokenAreDroppedAndTheirNeighboursMerge) {
   EXPECT_EQ(tok.encode("\x04\x04"), std::vector<int32_t>{});
   GgufVocab joined = tiny_bpe("gpt-2");
   joined.pre = "llama4";  // its regex keeps "a\x04b" together
-  EXPECT_EQ(Tokenizer::from_gguf_vocab(joined, "tiny").encode("\x04" "ab"), std::vector<int32_t>{ab});
+  EXPECT_EQ(Tokenizer::from_gguf_vocab(joined, "tiny")
+                .encode("\x04"
+                        "ab"),
+            std::vector<int32_t>{ab});
 }
 
 TEST(GgufVocab, SmollmIsolatesDigitsBeforeTheGpt2Regex) {
@@ -219,7 +226,17 @@ TEST(GgufVocab, MalformedVocabulariesAreNamedErrors) {
 TEST(GgufVocab, SentencePieceMergesByScoreWithSpacePrefixAndByteFallback) {
   GgufVocab v;
   v.model = "llama";
-  v.tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "\xE2\x96\x81" "a", "ab", "\xE2\x96\x81" "ab"};
+  v.tokens = {"<unk>",
+              "<s>",
+              "</s>",
+              "\xE2\x96\x81",
+              "a",
+              "b",
+              "\xE2\x96\x81"
+              "a",
+              "ab",
+              "\xE2\x96\x81"
+              "ab"};
   v.token_types = {2, 3, 3, 1, 1, 1, 1, 1, 1};
   v.scores = {0, 0, 0, -1, -1, -1, -3, -2, -4};
   for (int b = 0; b < 256; ++b) {

@@ -46,7 +46,8 @@ std::string error_of(const std::function<void()>& f) {
 
 const std::string kKnownText =
     "<|begin_of_text|><|header_start|>user<|header_end|>\n\nWho are you?<|eot|><|header_start|>assistant<|header_end|>\n\n";
-const std::vector<int32_t> kKnownIds = {200000, 200005, 1556, 200006, 368, 33267, 583, 650, 43, 200008, 200005, 140680, 200006, 368};
+const std::vector<int32_t> kKnownIds = {200000, 200005, 1556,   200006, 368,    33267,  583,
+                                        650,    43,     200008, 200005, 140680, 200006, 368};
 
 TEST(Tokenizer, KnownVectorOfSpec) {
   EXPECT_EQ(llama4().encode(kKnownText, {.parse_special = true}), kKnownIds);
@@ -78,7 +79,8 @@ TEST(Tokenizer, SpecialTokensFollowTheSharedList) {
   EXPECT_EQ(llama4().vocab_size(), 202048);
   EXPECT_FALSE(llama4().is_special(199999));
   EXPECT_EQ(llama4().bos_id(), 200000);
-  EXPECT_EQ(std::vector<int32_t>(llama4().eos_ids().begin(), llama4().eos_ids().end()), (std::vector<int32_t>{200001, 200007, 200008}));
+  EXPECT_EQ(std::vector<int32_t>(llama4().eos_ids().begin(), llama4().eos_ids().end()),
+            (std::vector<int32_t>{200001, 200007, 200008}));
 }
 
 TEST(Tokenizer, InvalidUtf8IsAnErrorUnlessLossy) {
@@ -87,12 +89,16 @@ TEST(Tokenizer, InvalidUtf8IsAnErrorUnlessLossy) {
   std::vector<int32_t> ids = llama4().encode(bad, {.lossy_utf8 = true});
   EXPECT_EQ(llama4().decode(ids), tokenizer::replace_invalid_utf8(bad));
   // Maximal subparts, as Python's errors="replace": C3 -> 1, ED A0 80 -> 3, F4 90 80 80 -> 4, E2 82 -> 1.
-  EXPECT_EQ(tokenizer::replace_invalid_utf8(bad),
-            "ok \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD");
+  EXPECT_EQ(
+      tokenizer::replace_invalid_utf8(bad),
+      "ok \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD");
 }
 
 TEST(Tokenizer, DecodeRejectsUnknownIds) {
-  EXPECT_NE(error_of([] { llama4().decode(std::vector<int32_t>{5, 202048}); }).find("outside the vocabulary"), std::string::npos);
+  EXPECT_NE(error_of([] {
+              llama4().decode(std::vector<int32_t>{5, 202048});
+            }).find("outside the vocabulary"),
+            std::string::npos);
   EXPECT_NE(error_of([] { llama4().token_bytes(-1); }).find("outside"), std::string::npos);
 }
 
@@ -127,9 +133,11 @@ TEST(Tokenizer, StreamDecoderNeverSplitsACharacter) {
 TEST(Tokenizer, MalformedTiktokenFileNamesTheLine) {
   fs::path dir = temp_dir("bad_model");
   write(dir / "a.model", "IQ== 0\nIg== 1\nnot_base64! 2\n");
-  EXPECT_NE(error_of([&] { Tokenizer::load(dir / "a.model"); }).find("a.model:3: token is not valid base64"), std::string::npos);
+  EXPECT_NE(error_of([&] { Tokenizer::load(dir / "a.model"); }).find("a.model:3: token is not valid base64"),
+            std::string::npos);
   write(dir / "b.model", "IQ== 0\nIg== 5\n");
-  EXPECT_NE(error_of([&] { Tokenizer::load(dir / "b.model"); }).find("b.model:2: rank 5 out of order"), std::string::npos);
+  EXPECT_NE(error_of([&] { Tokenizer::load(dir / "b.model"); }).find("b.model:2: rank 5 out of order"),
+            std::string::npos);
   write(dir / "c.model", "IQ==\n");
   EXPECT_NE(error_of([&] { Tokenizer::load(dir / "c.model"); }).find("c.model:1: expected"), std::string::npos);
   write(dir / "d.model", "IQ== 0\n");
@@ -150,11 +158,16 @@ TEST(Tokenizer, MalformedTokenizerJsonNamesThePath) {
   check(R"({"model": {"dropout": 1e999}})", "not valid JSON");  // a number nlohmann cannot hold
   check(R"({"model": {"type": "WordPiece"}})", "model.type: only \"BPE\"");
   std::string pre = R"("pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true})";
-  check(R"({)" + pre + R"(, "model": {"type": "BPE", "vocab": {"a": 0, "b": "x"}, "merges": []}})", "model.vocab[\"b\"]: expected a token id");
-  check(R"({)" + pre + R"(, "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a c"]}})", "model.merges[0]: \"c\" is not in model.vocab");
-  check(R"({)" + pre + R"(, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "added_tokens": [{"id": 1, "content": "x", "lstrip": true}]})",
-        "added_tokens[0].lstrip: not supported");
-  check(R"({"pre_tokenizer": {"type": "Whitespace"}, "model": {"type": "BPE", "vocab": {}, "merges": []}})", "pre_tokenizer.type");
+  check(R"({)" + pre + R"(, "model": {"type": "BPE", "vocab": {"a": 0, "b": "x"}, "merges": []}})",
+        "model.vocab[\"b\"]: expected a token id");
+  check(R"({)" + pre + R"(, "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a c"]}})",
+        "model.merges[0]: \"c\" is not in model.vocab");
+  check(
+      R"({)" + pre +
+          R"(, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "added_tokens": [{"id": 1, "content": "x", "lstrip": true}]})",
+      "added_tokens[0].lstrip: not supported");
+  check(R"({"pre_tokenizer": {"type": "Whitespace"}, "model": {"type": "BPE", "vocab": {}, "merges": []}})",
+        "pre_tokenizer.type");
   fs::remove_all(dir);
 }
 
@@ -167,21 +180,24 @@ TEST(Tokenizer, InstallIntoCheckpointGivesTheSameIds) {
   EXPECT_EQ(tok.encode(kKnownText, {.parse_special = true}), kKnownIds);
   EXPECT_EQ(tok.vocab_size(), 202048);
   EXPECT_EQ(tok.bos_token(), "<|begin_of_text|>");
-  EXPECT_EQ(std::vector<int32_t>(tok.eos_ids().begin(), tok.eos_ids().end()), (std::vector<int32_t>{200001, 200007, 200008}));
+  EXPECT_EQ(std::vector<int32_t>(tok.eos_ids().begin(), tok.eos_ids().end()),
+            (std::vector<int32_t>{200001, 200007, 200008}));
   fs::remove_all(dir);
 }
 
 TEST(Tokenizer, CheckpointConfigAddsTokensAndTemplate) {
   fs::path dir = temp_dir("config");
   fs::copy_file(test::model_path(), dir / "tokenizer.model");
-  write(dir / "tokenizer_config.json", R"({"added_tokens_decoder": {"201144": {"content": "<|my_tool|>", "special": true}},
+  write(dir / "tokenizer_config.json",
+        R"({"added_tokens_decoder": {"201144": {"content": "<|my_tool|>", "special": true}},
     "chat_template": "{{ bos_token }}hi", "bos_token": "<|begin_of_text|>"})");
   Tokenizer tok = Tokenizer::load(dir);
   EXPECT_EQ(tok.find_special("<|my_tool|>"), 201144);
   EXPECT_EQ(tok.encode("<|my_tool|>", {.parse_special = true}), std::vector<int32_t>{201144});
   EXPECT_EQ(tok.chat_template(), "{{ bos_token }}hi");
   write(dir / "tokenizer_config.json", R"({"added_tokens_decoder": {"x": {"content": "a"}}})");
-  EXPECT_NE(error_of([&] { Tokenizer::load(dir); }).find("added_tokens_decoder[\"x\"]: key is not a token id"), std::string::npos);
+  EXPECT_NE(error_of([&] { Tokenizer::load(dir); }).find("added_tokens_decoder[\"x\"]: key is not a token id"),
+            std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -191,7 +207,8 @@ TEST(Tokenizer, FilesInMemoryLoadLikeADirectory) {
   fs::path dir = temp_dir("memory");
   install_tokenizer_files(test::model_path(), dir);
   std::map<std::string, std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir)) files[entry.path().filename().string()] = test::read_all(entry.path());
+  for (const auto& entry : fs::directory_iterator(dir))
+    files[entry.path().filename().string()] = test::read_all(entry.path());
   const Tokenizer from_dir = Tokenizer::load(dir);
   const Tokenizer from_memory = Tokenizer::load_files("model.q4g32", files);
   EXPECT_EQ(from_memory.encode(kKnownText, {.parse_special = true}), kKnownIds);
@@ -204,12 +221,17 @@ TEST(Tokenizer, FilesInMemoryLoadLikeADirectory) {
   files["tokenizer_config.json"] = R"({"added_tokens_decoder": {"x": {"content": "a"}}})";
   EXPECT_EQ(error_of([&] { Tokenizer::load_files("model.q4g32", files); }),
             "model.q4g32 (tokenizer_config.json): added_tokens_decoder[\"x\"]: key is not a token id");
-  EXPECT_EQ(error_of([&] { Tokenizer::load_files("model.q4g32", {{"tokenizer.json", "{"}}); })
-                .rfind("model.q4g32 (tokenizer.json): not valid JSON", 0),
+  EXPECT_EQ(error_of([&] {
+              Tokenizer::load_files("model.q4g32", {{"tokenizer.json", "{"}});
+            }).rfind("model.q4g32 (tokenizer.json): not valid JSON", 0),
             0u);
-  EXPECT_EQ(error_of([&] { Tokenizer::load_files("model.q4g32", {{"tokenizer.model", "IQ== 0\nIg== 5\n"}}); }),
+  EXPECT_EQ(error_of([&] {
+              Tokenizer::load_files("model.q4g32", {{"tokenizer.model", "IQ== 0\nIg== 5\n"}});
+            }),
             "model.q4g32 (tokenizer.model):2: rank 5 out of order (expected 1)");
-  EXPECT_EQ(error_of([&] { Tokenizer::load_files("model.q4g32", {{"config.json", "{}"}}); }),
+  EXPECT_EQ(error_of([&] {
+              Tokenizer::load_files("model.q4g32", {{"config.json", "{}"}});
+            }),
             "model.q4g32: no tokenizer.json or tokenizer.model among its tokenizer files");
   fs::remove_all(dir);
 }

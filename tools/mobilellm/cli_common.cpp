@@ -45,8 +45,9 @@ std::vector<int32_t> parse_ids(const std::string& text) {
     }
     size_t j = i;
     while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
-    if (j == i || j - i > 9 || (j < text.size() && text[j] != ' ' && text[j] != ',' && text[j] != '\n' &&
-                                text[j] != '\t' && text[j] != '\r')) {
+    if (j == i || j - i > 9 ||
+        (j < text.size() && text[j] != ' ' && text[j] != ',' && text[j] != '\n' && text[j] != '\t' &&
+         text[j] != '\r')) {
       size_t end = text.find_first_of(" ,\n\t\r", i);
       throw Error("token id \"" + text.substr(i, end == std::string::npos ? std::string::npos : end - i) +
                   "\" (entry " + std::to_string(ids.size()) + ") is not a non-negative integer");

@@ -179,7 +179,10 @@ void add_bench_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prefill and decode speed, KV-cache size, RSS and load time");
-  cmd->add_option("-m,--model", opts->model, "Model file (mobilellm convert), checkpoint directory, GGUF file, or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
+  cmd->add_option(
+         "-m,--model", opts->model,
+         "Model file (mobilellm convert), checkpoint directory, GGUF file, or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")
+      ->required();
   add_threads_option(cmd, opts->threads);
   cmd->add_option("--prompt", opts->prompt, "Prompt lengths to prefill, each followed by --gen decode steps");
   cmd->add_option("--gen", opts->gen, "Decode steps per measurement")->check(CLI::PositiveNumber);
@@ -334,8 +337,10 @@ void add_bench_command(CLI::App& app) {
       std::printf("%-24s %12s %11s %12.2f %14.2f %10s %12.2f", r.label.c_str(), prefill, prefill_s, r.decode_tok_s,
                   r.roofline_tok_s, pct, r.kv_bytes / 1048576.0);
       if (spread) {
-        if (r.prefill_s > 0) std::printf("  %13.1f", r.prefill_stdev);
-        else std::printf("  %13s", "-");
+        if (r.prefill_s > 0)
+          std::printf("  %13.1f", r.prefill_stdev);
+        else
+          std::printf("  %13s", "-");
         std::printf("  %12.2f", r.decode_stdev);
       }
       std::printf("\n");

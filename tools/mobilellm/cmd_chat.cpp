@@ -107,8 +107,9 @@ class Chat {
       std::fprintf(stderr, "last answer: prompt %.1f tok/s, generation %.1f tok/s\n", totals_.last_prefill_tok_s,
                    totals_.last_decode_tok_s);
     } else if (line == "/help") {
-      std::fprintf(stderr, "/reset clears the conversation, /stats shows the context and speed, /quit leaves; "
-                           "a message that starts with / is written with two: //etc\n");
+      std::fprintf(stderr,
+                   "/reset clears the conversation, /stats shows the context and speed, /quit leaves; "
+                   "a message that starts with / is written with two: //etc\n");
     } else if (line.size() > 1 && line[0] == '/' && line[1] != '/') {
       std::fprintf(stderr, "error: unknown command %s (/help lists them; //text sends /text as a message)\n",
                    line.c_str());
@@ -194,10 +195,14 @@ std::optional<std::string> read_line(bool terminal) {
 void add_chat_command(CLI::App& app) {
   auto o = std::make_shared<ChatOptions>();
   CLI::App* cmd = app.add_subcommand("chat", "Chat with the model (multi-turn, streamed; /reset, /stats, /quit)");
-  cmd->add_option("-m,--model", o->model, "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
+  cmd->add_option(
+         "-m,--model", o->model,
+         "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")
+      ->required();
   cmd->add_option("--tokenizer", o->tokenizer, "Tokenizer (default: the checkpoint's)");
   cmd->add_option("--system", o->system, "System message");
-  cmd->add_option("-c,--ctx", o->context, "Context length (0: min(model maximum, 8192))")->check(CLI::NonNegativeNumber);
+  cmd->add_option("-c,--ctx", o->context, "Context length (0: min(model maximum, 8192))")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("-n,--max-tokens", o->max_tokens, "Longest answer in tokens (0: what the context leaves)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--temp", o->temperature, "Temperature; 0 is greedy (default: the checkpoint's)");
@@ -215,7 +220,8 @@ void add_chat_command(CLI::App& app) {
     sigaction(SIGINT, &sa, nullptr);
     if (terminal) {
       using_history();
-      std::fprintf(stderr, "%s: chat (/help for commands, Ctrl-C stops an answer, Ctrl-D leaves)\n", chat.info().name.c_str());
+      std::fprintf(stderr, "%s: chat (/help for commands, Ctrl-C stops an answer, Ctrl-D leaves)\n",
+                   chat.info().name.c_str());
     }
     while (auto line = read_line(terminal)) {
       if (line->empty()) continue;

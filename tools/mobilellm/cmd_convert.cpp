@@ -42,7 +42,10 @@ void add_convert_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("convert", "Convert a Hugging Face checkpoint into one mobilellm model file");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory (config.json + safetensors), GGUF file, or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
+  cmd->add_option(
+         "-m,--model", opts->model,
+         "Checkpoint directory (config.json + safetensors), GGUF file, or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")
+      ->required();
   cmd->add_option("-o,--out", opts->out, "Model file to write (written under a temporary name, renamed when complete)")
       ->required();
   cmd->add_flag("--force", opts->force, "Overwrite an existing output file (never one of the checkpoint's own files)");
@@ -69,8 +72,7 @@ void add_convert_command(CLI::App& app) {
     for (const auto& name : r.unknown_tensors)
       std::fprintf(stderr, "warning: tensor \"%s\" is not part of the model; it was left out\n", name.c_str());
     for (const auto& name : r.kept_float)
-      std::fprintf(stderr, "note: tensor \"%s\" kept in f32: its column count is not a multiple of 32\n",
-                   name.c_str());
+      std::fprintf(stderr, "note: tensor \"%s\" kept in f32: its column count is not a multiple of 32\n", name.c_str());
     if (r.gguf_blocks_kept)
       std::fprintf(stderr, "kept the GGUF's Q4_1 blocks of %lld matrices as they are (no re-rounding)\n",
                    static_cast<long long>(r.gguf_blocks_kept));

@@ -20,7 +20,10 @@ void add_logits_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("logits", "Write the logits of every position of a token-id sequence");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
+  cmd->add_option(
+         "-m,--model", opts->model,
+         "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")
+      ->required();
   cmd->add_option("--ids", opts->ids, "Token ids, separated by spaces or commas")->required();
   cmd->add_option("--out", opts->out, "Output file: float32 little-endian [n_ids][vocab_size]")->required();
   cmd->add_flag("--force", opts->force, "Overwrite an existing output file");

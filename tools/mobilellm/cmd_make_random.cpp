@@ -21,8 +21,10 @@ void add_make_random_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "make-random", "Write a Hugging Face checkpoint with RANDOM weights (to try the engine, test and benchmark)");
   cmd->add_option("-o,--out", opts->out, "Output directory (new or empty)")->required();
-  cmd->add_flag("--force", opts->force, "Write into a directory that is not empty, replacing the checkpoint files there");
-  cmd->add_option("--preset", opts->preset, "pro: full MobileLLM-Pro shape (1,084,453,120 parameters); tiny: same pattern, tiny width")
+  cmd->add_flag("--force", opts->force,
+                "Write into a directory that is not empty, replacing the checkpoint files there");
+  cmd->add_option("--preset", opts->preset,
+                  "pro: full MobileLLM-Pro shape (1,084,453,120 parameters); tiny: same pattern, tiny width")
       ->check(CLI::IsMember({"pro", "tiny"}));
   cmd->add_option("--seed", opts->seed, "Random seed");
   cmd->add_option("--tokenizer", opts->tokenizer,

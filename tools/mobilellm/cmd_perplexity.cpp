@@ -45,7 +45,8 @@ void add_perplexity_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "perplexity", "Perplexity of a text file with llama.cpp's llama-perplexity semantics; KL divergence to a base");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory, GGUF file, model file (mobilellm convert) or Hub name ORG/NAME[:SELECTOR]")
+  cmd->add_option("-m,--model", opts->model,
+                  "Checkpoint directory, GGUF file, model file (mobilellm convert) or Hub name ORG/NAME[:SELECTOR]")
       ->required();
   cmd->add_option("-f,--file", opts->text, "Text file to score")->required();
   cmd->add_option("-c,--ctx", opts->ctx, "Tokens per chunk; the second half of each chunk is scored")
@@ -74,8 +75,8 @@ void add_perplexity_command(CLI::App& app) {
     if (opts->compare_base) base.emplace(opts->kl_base);
 
     Timer tokenize_timer;
-    std::vector<int32_t> tokens =
-        tokenizer.encode(read_file_bounded(opts->text, kMaxTextBytes, "text"), {.add_bos = tokenizer.default_add_bos(), .lossy_utf8 = true});
+    std::vector<int32_t> tokens = tokenizer.encode(read_file_bounded(opts->text, kMaxTextBytes, "text"),
+                                                   {.add_bos = tokenizer.default_add_bos(), .lossy_utf8 = true});
     std::fprintf(stderr, "perplexity: tokenized %s: %zu tokens in %.2f s\n", opts->text.c_str(), tokens.size(),
                  tokenize_timer.seconds());
     if (base) {

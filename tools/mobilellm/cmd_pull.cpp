@@ -24,8 +24,10 @@ void add_pull_command(CLI::App& app) {
                   "name or quantization (org/name:Q4_K_M)")
       ->required();
   cmd->add_option("--revision", opts->revision, "Branch, tag or commit")->capture_default_str();
-  cmd->add_option("--include", opts->include, "Download the files matching this glob instead of the automatic choice (repeatable)");
-  cmd->add_option("--token", opts->token, "Hub access token (default: HF_TOKEN, else the token file of huggingface_hub)");
+  cmd->add_option("--include", opts->include,
+                  "Download the files matching this glob instead of the automatic choice (repeatable)");
+  cmd->add_option("--token", opts->token,
+                  "Hub access token (default: HF_TOKEN, else the token file of huggingface_hub)");
   cmd->add_flag("-q,--quiet", opts->quiet, "No progress output");
   cmd->footer(
       "Environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN, HF_TOKEN_PATH, HF_HOME, HF_HUB_CACHE\n"

@@ -23,12 +23,17 @@ void add_run_command(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("run", "Generate a continuation of a prompt");
-  cmd->add_option("-m,--model", opts->model, "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
+  cmd->add_option(
+         "-m,--model", opts->model,
+         "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")
+      ->required();
   auto* text = cmd->add_option("-p,--prompt", opts->prompt, "Prompt text (encoded with the checkpoint's tokenizer)");
   auto* ids = cmd->add_option("--prompt-ids", opts->prompt_ids, "Prompt as token ids, separated by spaces or commas");
   text->excludes(ids);
   cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file or directory (default: the checkpoint directory)");
-  cmd->add_flag("--no-bos", opts->no_bos, "Do not prepend the begin-of-text token to a text prompt (default: prepend it when the model's tokenizer config asks for it)");
+  cmd->add_flag(
+      "--no-bos", opts->no_bos,
+      "Do not prepend the begin-of-text token to a text prompt (default: prepend it when the model's tokenizer config asks for it)");
   cmd->add_flag("--special", opts->special, "Parse special-token text such as <|eot|> in the prompt");
   cmd->add_option("-n,--n-predict", opts->n_predict, "Maximum number of new tokens")->check(CLI::NonNegativeNumber);
   cmd->add_option("--temp", opts->temperature, "Temperature; 0 is greedy (default: generation_config.json, else 0.6)");
@@ -43,7 +48,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--print-ids", opts->print_ids, "Print the generated token ids (one line, space-separated) on stdout");
   cmd->callback([opts] {
     opts->model = resolve_model_arg(opts->model);
-    if (opts->prompt.empty() && opts->prompt_ids.empty()) throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");
+    if (opts->prompt.empty() && opts->prompt_ids.empty())
+      throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");
     // Text in needs the tokenizer; id prompts work without one (and then print ids).
     auto engine = Engine::load({.model = opts->model,
                                 .tokenizer = opts->tokenizer,
@@ -73,8 +79,10 @@ void add_run_command(CLI::App& app) {
     if (print_text) std::fputs(opts->prompt.c_str(), stdout);
     bool first = true;
     const GenerateResult result = session->generate(request, [&](const TokenEvent& e) {
-      if (print_text) std::fwrite(e.text.data(), 1, e.text.size(), stdout);
-      else std::printf(first ? "%d" : " %d", e.id);
+      if (print_text)
+        std::fwrite(e.text.data(), 1, e.text.size(), stdout);
+      else
+        std::printf(first ? "%d" : " %d", e.id);
       first = false;
       std::fflush(stdout);
       return true;
@@ -85,7 +93,8 @@ void add_run_command(CLI::App& app) {
     // The answer ended for lack of room, before the token budget.
     const bool context_full = result.finish == FinishReason::kLength && generated < request.max_tokens;
     if (context_full)
-      std::fprintf(stderr, "stopped: the context limit (%lld tokens) was reached\n", static_cast<long long>(session->context()));
+      std::fprintf(stderr, "stopped: the context limit (%lld tokens) was reached\n",
+                   static_cast<long long>(session->context()));
     std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | stop: %s\n",
                  static_cast<long long>(prompt_tokens), prompt_tokens / std::max(result.prefill_seconds, 1e-9),
                  static_cast<long long>(generated),

@@ -18,15 +18,25 @@ void add_serve_command(CLI::App& app) {
   auto model = std::make_shared<std::string>();
   auto tokenizer = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
-  cmd->add_option("-m,--model", *model, "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")->required();
-  cmd->add_option("--tokenizer", *tokenizer, "Tokenizer (tokenizer.model, tokenizer.json or a directory; default: the checkpoint's)");
+  cmd->add_option(
+         "-m,--model", *model,
+         "Checkpoint directory, GGUF file, model file (mobilellm convert), or Hub model ORG/NAME[:SELECTOR] (docs/HUB.md)")
+      ->required();
+  cmd->add_option("--tokenizer", *tokenizer,
+                  "Tokenizer (tokenizer.model, tokenizer.json or a directory; default: the checkpoint's)");
   cmd->add_option("--host", opts->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
-  cmd->add_option("--parallel", opts->parallel, "Generation slots (requests served at once)")->capture_default_str()->check(CLI::Range(1, 256));
-  cmd->add_option("--ctx", opts->context, "Context length per slot (0: min(model maximum, 8192))")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--queue", opts->max_queue, "Requests that may wait for a slot; more get 503")->capture_default_str()->check(CLI::Range(0, 4096));
+  cmd->add_option("--parallel", opts->parallel, "Generation slots (requests served at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--ctx", opts->context, "Context length per slot (0: min(model maximum, 8192))")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--queue", opts->max_queue, "Requests that may wait for a slot; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
   cmd->add_option("--api-key", opts->api_key, "Require Authorization: Bearer KEY")->envname("MOBILELLM_API_KEY");
-  cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
+  cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")
+      ->capture_default_str();
   cmd->add_option("--max-connections", opts->max_connections,
                   "Connections served at once; as many more wait, beyond that they are closed")
       ->check(CLI::Range(2, 4096));
@@ -34,12 +44,14 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--request-timeout", opts->request_timeout, "Seconds to receive a request's headers and body")
       ->check(CLI::Range(1, 3600));
-  cmd->add_option("--served-model-name", opts->served_name, "Model id reported by the API (default: ORG/NAME for a Hub model, else the directory name)");
+  cmd->add_option("--served-model-name", opts->served_name,
+                  "Model id reported by the API (default: ORG/NAME for a Hub model, else the directory name)");
   add_threads_option(cmd, opts->engine.threads);
   cmd->add_flag("--verify", opts->engine.verify, "Check every tensor checksum of a model file while loading");
   cmd->callback([opts, model, tokenizer] {
     opts->engine.model = resolve_model_arg(*model);
-    if (opts->served_name.empty() && opts->engine.model != *model) opts->served_name = *model;  // the Hub name, not a commit id
+    if (opts->served_name.empty() && opts->engine.model != *model)
+      opts->served_name = *model;  // the Hub name, not a commit id
     opts->engine.tokenizer = *tokenizer;
     // Ctrl-C and SIGTERM stop the server from one thread that waits for them:
     // the first stops it gracefully, a second exits at once. A client that
@@ -59,7 +71,8 @@ void add_serve_command(CLI::App& app) {
       int sig = 0;
       sigwait(&stop_signals, &sig);
       if (stopped) return;
-      std::fprintf(stderr, "mobilellm serve: stopping (running generations are cancelled; a second signal exits at once)\n");
+      std::fprintf(stderr,
+                   "mobilellm serve: stopping (running generations are cancelled; a second signal exits at once)\n");
       srv.stop();
       sigwait(&stop_signals, &sig);
       if (stopped) return;
@@ -71,7 +84,8 @@ void add_serve_command(CLI::App& app) {
       kill(getpid(), SIGTERM);
       stopper.join();
     };
-    std::fprintf(stderr, "mobilellm serve: listening on http://%s:%d, loading %s\n", opts->host.c_str(), port, model->c_str());
+    std::fprintf(stderr, "mobilellm serve: listening on http://%s:%d, loading %s\n", opts->host.c_str(), port,
+                 model->c_str());
     ModelInfo info;
     try {
       info = srv.load();

@@ -59,7 +59,9 @@ void add_tokenize_commands(CLI::App& app) {
   auto opts = std::make_shared<Options>();
 
   CLI::App* tok = app.add_subcommand("tokenize", "Print the token ids of UTF-8 text read from stdin");
-  tok->add_option("--tokenizer", opts->tokenizer, "tokenizer.model, tokenizer.json, a GGUF model file or a checkpoint directory")->required();
+  tok->add_option("--tokenizer", opts->tokenizer,
+                  "tokenizer.model, tokenizer.json, a GGUF model file or a checkpoint directory")
+      ->required();
   tok->add_flag("--bos", opts->bos, "Prepend the BOS token");
   tok->add_flag("--special", opts->special, "Parse special-token text such as <|eot|> as special tokens");
   tok->callback([opts] {
@@ -75,7 +77,10 @@ void add_tokenize_commands(CLI::App& app) {
   });
 
   CLI::App* detok = app.add_subcommand("detokenize", "Write the bytes of the token ids read from stdin");
-  detok->add_option("--tokenizer", opts->tokenizer, "tokenizer.model, tokenizer.json, a GGUF model file or a checkpoint directory")->required();
+  detok
+      ->add_option("--tokenizer", opts->tokenizer,
+                   "tokenizer.model, tokenizer.json, a GGUF model file or a checkpoint directory")
+      ->required();
   detok->callback([opts] {
     Tokenizer t = Tokenizer::load(opts->tokenizer);
     write_stdout(t.decode(parse_id_list(read_stdin())));

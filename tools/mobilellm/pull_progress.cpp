@@ -70,7 +70,8 @@ class ProgressView {
       start_ = now;
       start_bytes_ = done;
       if (!terminal_)
-        std::fprintf(stderr, "%s: %s%s\n", path.c_str(), total ? human_bytes(static_cast<double>(total)).c_str() : "size unknown",
+        std::fprintf(stderr, "%s: %s%s\n", path.c_str(),
+                     total ? human_bytes(static_cast<double>(total)).c_str() : "size unknown",
                      done ? (", resuming at " + human_bytes(static_cast<double>(done))).c_str() : "");
     }
     done_ = done;
@@ -96,7 +97,8 @@ class ProgressView {
     if (!downloaded) {
       std::fprintf(stderr, "%s: in the cache\n", path.c_str());
     } else {
-      const double seconds = path == path_ ? std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() : 0;
+      const double seconds =
+          path == path_ ? std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() : 0;
       std::fprintf(stderr, "%s%s: %s in %.1f s\n", terminal_ ? "\r\033[K" : "", path.c_str(),
                    human_bytes(static_cast<double>(done_)).c_str(), seconds);
     }
@@ -117,10 +119,12 @@ hub::PullResult pull_with_progress(hub::PullOptions options, bool quiet) {
   options.cancel = &g_stop;
   options.events.begin = [&](const std::string& commit, size_t files) {
     if (!quiet)
-      std::fprintf(stderr, "pulling %s at commit %s: %zu files into %s\n", options.ref.repo.c_str(), commit.c_str(), files,
-                   options.cache_dir.c_str());
+      std::fprintf(stderr, "pulling %s at commit %s: %zu files into %s\n", options.ref.repo.c_str(), commit.c_str(),
+                   files, options.cache_dir.c_str());
   };
-  options.events.progress = [&](const std::string& path, uint64_t done, uint64_t total) { view.update(path, done, total); };
+  options.events.progress = [&](const std::string& path, uint64_t done, uint64_t total) {
+    view.update(path, done, total);
+  };
   options.events.file_done = [&](const std::string& path, bool downloaded) { view.file_done(path, downloaded); };
   StopSignals signals;
   try {

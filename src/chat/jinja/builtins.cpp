@@ -82,7 +82,8 @@ List split(const std::string& s, const Value& sep, int64_t maxsplit) {
   if (sep.is_string() && !sep.as_string().empty()) {
     const std::string& d = sep.as_string();
     size_t pos = 0, next;
-    while ((maxsplit < 0 || static_cast<int64_t>(out.size()) < maxsplit) && (next = s.find(d, pos)) != std::string::npos) {
+    while ((maxsplit < 0 || static_cast<int64_t>(out.size()) < maxsplit) &&
+           (next = s.find(d, pos)) != std::string::npos) {
       out.emplace_back(s.substr(pos, next - pos));
       pos = next + d.size();
     }
@@ -106,7 +107,9 @@ List split(const std::string& s, const Value& sep, int64_t maxsplit) {
 
 std::string case_map(const std::string& s, bool upper) {
   std::string out = s;
-  for (char& c : out) c = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c)) : std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c))
+                                : std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -147,20 +150,22 @@ Value string_method(const std::string& s, bool markup, const std::string& name, 
     });
   }
   if (name == "strip" || name == "lstrip" || name == "rstrip")
-    return bound([s, name](const Args& a) { return Value(strip(s, arg(a, "chars", 0), name != "rstrip", name != "lstrip")); });
+    return bound(
+        [s, name](const Args& a) { return Value(strip(s, arg(a, "chars", 0), name != "rstrip", name != "lstrip")); });
   if (name == "split")
     return bound([s](const Args& a) {
       const Value& m = arg(a, "maxsplit", 1);
       return Value(split(s, arg(a, "sep", 0), m.is_int() ? m.as_int() : -1));
     });
-  if (name == "upper" || name == "lower") return bound([s, name](const Args&) { return Value(case_map(s, name == "upper")); });
+  if (name == "upper" || name == "lower")
+    return bound([s, name](const Args&) { return Value(case_map(s, name == "upper")); });
   if (name == "capitalize") return bound([s](const Args&) { return Value(capitalize(s)); });
   if (name == "title") return bound([s](const Args&) { return Value(title(s)); });
   if (name == "replace")
     return bound([s, line](const Args& a) {
       const Value& c = arg(a, "count", 2);
-      return Value(replace_all(s, want_string(arg(a, "old", 0), line, "replace"), want_string(arg(a, "new", 1), line, "replace"),
-                               c.is_int() ? c.as_int() : -1));
+      return Value(replace_all(s, want_string(arg(a, "old", 0), line, "replace"),
+                               want_string(arg(a, "new", 1), line, "replace"), c.is_int() ? c.as_int() : -1));
     });
   if (name == "find")
     return bound([s, line](const Args& a) {
@@ -189,7 +194,8 @@ List dict_items(const Dict& d) {
 
 // Python's dict.items() / keys() / values(): views, not lists.
 Value dict_method(const Value& d, const std::string& name) {
-  if (name == "items") return bound([d](const Args&) { return Value::iterator(dict_items(d.as_dict()), "dict_items", true); });
+  if (name == "items")
+    return bound([d](const Args&) { return Value::iterator(dict_items(d.as_dict()), "dict_items", true); });
   if (name == "keys" || name == "values")
     return bound([d, name](const Args&) {
       List out;
@@ -208,7 +214,8 @@ Value dict_method(const Value& d, const std::string& name) {
 Value attribute_of(const Value& item, const Value& attribute, int line) {
   if (attribute.is_int()) return get_item(item, attribute, line);
   Value v = item;
-  for (const Value& part : split(want_string(attribute, line, "attribute"), Value("."), -1)) v = get_attr(v, part.as_string(), line);
+  for (const Value& part : split(want_string(attribute, line, "attribute"), Value("."), -1))
+    v = get_attr(v, part.as_string(), line);
   return v;
 }
 
@@ -221,7 +228,8 @@ Value sort_key(const Value& v, bool case_sensitive) {
 List sorted_by(List items, const List& keys, bool reverse) {
   std::vector<size_t> order(items.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return reverse ? less(keys[y], keys[x]) : less(keys[x], keys[y]); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return reverse ? less(keys[y], keys[x]) : less(keys[x], keys[y]); });
   List out;
   for (size_t i : order) out.push_back(std::move(items[i]));
   return out;
@@ -233,7 +241,9 @@ std::string soft_str(const Value& v) { return v.str(); }
 
 }  // namespace
 
-void fail_at(int line, const std::string& what) { throw Error("chat template line " + std::to_string(line) + ": " + what); }
+void fail_at(int line, const std::string& what) {
+  throw Error("chat template line " + std::to_string(line) + ": " + what);
+}
 
 int64_t length(const Value& v, int line) {
   if (v.is_undefined()) return 0;
@@ -331,7 +341,8 @@ bool apply_test(const std::string& name, const Value& v, const Args& a, int line
     return false;
   }
   if (name == "sameas") return v == x && v.type_name() == x.type_name();
-  if (name == "lower" || name == "upper") return v.is_string() && v.as_string() == case_map(v.as_string(), name == "upper");
+  if (name == "lower" || name == "upper")
+    return v.is_string() && v.as_string() == case_map(v.as_string(), name == "upper");
   fail_at(line, "unknown test '" + name + "'");
 }
 
@@ -369,8 +380,8 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
   }
   if (name == "replace") {
     const Value& c = arg(a, "count", 2);
-    return Value(replace_all(soft_str(v), soft_str(arg(a, "old", 0)), soft_str(arg(a, "new", 1)),
-                             c.is_int() ? c.as_int() : -1));
+    return Value(
+        replace_all(soft_str(v), soft_str(arg(a, "old", 0)), soft_str(arg(a, "new", 1)), c.is_int() ? c.as_int() : -1));
   }
   if (name == "default" || name == "d") {
     bool boolean = arg(a, "boolean", 1).truthy();
@@ -415,7 +426,9 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     List items = v.iterate();
     std::reverse(items.begin(), items.end());
     if (!reversible) return Value(items);
-    return Value::iterator(std::move(items), v.is_list() ? "list_reverseiterator" : v.is_dict() ? "dict_reversekeyiterator" : "dict_reverseiterator");
+    return Value::iterator(std::move(items), v.is_list()   ? "list_reverseiterator"
+                                             : v.is_dict() ? "dict_reversekeyiterator"
+                                                           : "dict_reverseiterator");
   }
   if (name == "int") {
     if (v.is_int()) return v;
@@ -427,7 +440,8 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     }
     if (v.is_bool()) return Value(static_cast<int64_t>(v.as_bool()));
     try {
-      if (v.is_string()) return Value(static_cast<int64_t>(std::stoll(strip(v.as_string(), Value(None{}), true, true))));
+      if (v.is_string())
+        return Value(static_cast<int64_t>(std::stoll(strip(v.as_string(), Value(None{}), true, true))));
     } catch (const std::exception&) {
     }
     const Value& d = arg(a, "default", 0);
@@ -478,7 +492,8 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     const Value& attribute = arg(a, "attribute", 2);
     List items = v.iterate();
     List keys;
-    for (const Value& e : items) keys.push_back(sort_key(attribute.is_undefined() ? e : attribute_of(e, attribute, line), case_sensitive));
+    for (const Value& e : items)
+      keys.push_back(sort_key(attribute.is_undefined() ? e : attribute_of(e, attribute, line), case_sensitive));
     return Value(sorted_by(std::move(items), keys, reverse));
   }
   if (name == "dictsort") {
@@ -486,8 +501,10 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     bool case_sensitive = arg(a, "case_sensitive", 0).truthy(), reverse = arg(a, "reverse", 2).truthy();
     const Value& by = arg(a, "by", 1);
     size_t pos = 0;
-    if (by.is_string() && by.as_string() == "value") pos = 1;
-    else if (!by.is_undefined() && !(by.is_string() && by.as_string() == "key")) fail_at(line, "You can only sort by either \"key\" or \"value\"");
+    if (by.is_string() && by.as_string() == "value")
+      pos = 1;
+    else if (!by.is_undefined() && !(by.is_string() && by.as_string() == "key"))
+      fail_at(line, "You can only sort by either \"key\" or \"value\"");
     require_defined(v, line);
     if (!v.is_dict()) fail_at(line, "'dictsort' needs a mapping, got " + v.type_name());
     List items = dict_items(v.as_dict());
@@ -577,7 +594,8 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a, int l
     List items = v.iterate();
     if (items.empty()) return Value::undefined(name);
     auto cmp = [](const Value& x, const Value& y) { return less(x, y); };
-    return name == "min" ? *std::min_element(items.begin(), items.end(), cmp) : *std::max_element(items.begin(), items.end(), cmp);
+    return name == "min" ? *std::min_element(items.begin(), items.end(), cmp)
+                         : *std::max_element(items.begin(), items.end(), cmp);
   }
   if (name == "wordcount") return Value(static_cast<int64_t>(split(soft_str(v), Value(None{}), -1).size()));
   if (name == "e" || name == "escape") return v.is_markup() ? v : Value::markup(html_escape(soft_str(v)));
@@ -617,8 +635,10 @@ Value global_function(const std::string& name) {
         if (p.is_dict()) d.insert(d.end(), p.as_dict().begin(), p.as_dict().end());
       for (const auto& kw : a.keyword) {
         auto it = std::find_if(d.begin(), d.end(), [&](const auto& kv) { return kv.first == kw.first; });
-        if (it != d.end()) it->second = kw.second;
-        else d.push_back(kw);
+        if (it != d.end())
+          it->second = kw.second;
+        else
+          d.push_back(kw);
       }
       if (name == "dict") return Value(d);
       auto ns = std::make_shared<Namespace>();
@@ -626,9 +646,8 @@ Value global_function(const std::string& name) {
       return Value(ns);
     }));
   if (name == "raise_exception")
-    return Value(Function([](const Args& a) -> Value {
-      throw Error("chat template raised an error: " + arg(a, "message", 0).str());
-    }));
+    return Value(Function(
+        [](const Args& a) -> Value { throw Error("chat template raised an error: " + arg(a, "message", 0).str()); }));
   if (name == "strftime_now")
     return Value(Function([](const Args& a) {
       std::time_t now = std::time(nullptr);

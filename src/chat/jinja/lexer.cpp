@@ -54,8 +54,10 @@ size_t find_close(std::string_view s, size_t pos, std::string_view close, int li
     if (comment) {
       if (s.substr(i, close.size()) == close) return i;
     } else if (quote) {
-      if (s[i] == '\\') ++i;
-      else if (s[i] == quote) quote = 0;
+      if (s[i] == '\\')
+        ++i;
+      else if (s[i] == quote)
+        quote = 0;
     } else if (s[i] == '\'' || s[i] == '"') {
       quote = s[i];
     } else if (s.substr(i, close.size()) == close) {
@@ -127,7 +129,8 @@ std::vector<Segment> split_template(std::string_view source) {
       // lstrip_blocks: drop spaces and tabs between the line start and a block or comment tag.
       size_t l_pos = before.rfind('\n');
       l_pos = l_pos == std::string::npos ? 0 : l_pos + 1;
-      if ((l_pos > 0 || line_starting) && before.find_first_not_of(" \t", l_pos) == std::string::npos) before.resize(l_pos);
+      if ((l_pos > 0 || line_starting) && before.find_first_not_of(" \t", l_pos) == std::string::npos)
+        before.resize(l_pos);
     }
     text += before;
     line += count_lines(src.substr(pos, close_pos - pos));
@@ -216,9 +219,13 @@ std::vector<Token> tokenize_tag(std::string_view s, int line) {
           case 'b': v += '\b'; break;
           case 'f': v += '\f'; break;
           case 'v': v += '\v'; break;
-          case '\\': case '\'': case '"': v += e; break;
+          case '\\':
+          case '\'':
+          case '"': v += e; break;
           case '\n': break;
-          case 'x': case 'u': case 'U': {
+          case 'x':
+          case 'u':
+          case 'U': {
             size_t len = e == 'x' ? 2 : e == 'u' ? 4 : 8;
             uint32_t cp = 0;
             std::string_view hex = s.substr(j + 1, std::min(len, s.size() - j - 1));
@@ -239,8 +246,8 @@ std::vector<Token> tokenize_tag(std::string_view s, int line) {
       line += count_lines(s.substr(i, j - i));
       i = j + 1;
     } else {
-      static const char* const kOps[] = {"**", "//", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "~", "<", ">",
-                                         "=", "(", ")", "[", "]", "{", "}", ",", ".", ":", "|"};
+      static const char* const kOps[] = {"**", "//", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "~", "<",
+                                         ">",  "=",  "(",  ")",  "[",  "]",  "{", "}", ",", ".", ":", "|"};
       bool found = false;
       for (const char* op : kOps) {
         std::string_view o(op);

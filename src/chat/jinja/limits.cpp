@@ -23,7 +23,8 @@ void charge_built(size_t bytes) {
   if (!current) return;
   current->built_bytes_ += bytes;
   if (current->built_bytes_ > kMaxBuiltBytes)
-    throw Error("chat template: rendering builds more than " + std::to_string(kMaxBuiltBytes >> 20) + " MiB of strings");
+    throw Error("chat template: rendering builds more than " + std::to_string(kMaxBuiltBytes >> 20) +
+                " MiB of strings");
 }
 
 void check_string_size(size_t bytes) {

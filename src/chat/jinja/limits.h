@@ -11,8 +11,8 @@
 
 namespace mobilellm::jinja {
 
-constexpr int kMaxNesting = 200;                      // brackets, operators and blocks nested in the source
-constexpr int kMaxCallDepth = 100;                    // macro calls in progress at once
+constexpr int kMaxNesting = 200;    // brackets, operators and blocks nested in the source
+constexpr int kMaxCallDepth = 100;  // macro calls in progress at once
 // Expressions and blocks being evaluated at once: the parser bounds each tree
 // by kMaxNesting, this bounds their sum through macro calls. One level takes a
 // few hundred bytes of stack in a release build and several kilobytes under

@@ -63,7 +63,8 @@ class Nest {
 int64_t parse_int(const Token& t) {
   int64_t v = 0;
   auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
-  if (ec != std::errc() || end != t.text.data() + t.text.size()) fail(t.line, "integer literal " + t.text + " is too large");
+  if (ec != std::errc() || end != t.text.data() + t.text.size())
+    fail(t.line, "integer literal " + t.text + " is too large");
   return v;
 }
 
@@ -341,8 +342,9 @@ class ExprParser {
         n->negated = accept_name("not");
         if (peek().kind == Token::Kind::kName) {
           n->name = t_[i_++].text;
-        } else if (peek().kind == Token::Kind::kOp && (peek().text == "==" || peek().text == "!=" || peek().text == "<" ||
-                                                       peek().text == ">" || peek().text == "<=" || peek().text == ">=")) {
+        } else if (peek().kind == Token::Kind::kOp &&
+                   (peek().text == "==" || peek().text == "!=" || peek().text == "<" || peek().text == ">" ||
+                    peek().text == "<=" || peek().text == ">=")) {
           n->name = t_[i_++].text;
         } else {
           fail(line, "expected a test name after 'is'");

@@ -26,7 +26,8 @@ class Frame {
  public:
   Frame(int& depth, int line) : depth_(depth) {
     if (++depth_ > kMaxRenderDepth)
-      fail_at(line, "rendering nests deeper than " + std::to_string(kMaxRenderDepth) + " levels (macro calls included)");
+      fail_at(line,
+              "rendering nests deeper than " + std::to_string(kMaxRenderDepth) + " levels (macro calls included)");
   }
   ~Frame() { --depth_; }
   Frame(const Frame&) = delete;
@@ -92,12 +93,15 @@ class Interpreter {
           assign_targets(st.targets, v, st.line);
         } else {
           Value ns = lookup(st.targets[0]);
-          if (!ns.is_namespace()) fail_at(st.line, "'" + st.targets[0] + "' is not a namespace; cannot set ." + st.attr);
+          if (!ns.is_namespace())
+            fail_at(st.line, "'" + st.targets[0] + "' is not a namespace; cannot set ." + st.attr);
           if (v.holds_namespace()) fail_at(st.line, "a namespace attribute cannot hold a namespace");
           Dict& attrs = ns.as_namespace().attrs;
           auto it = std::find_if(attrs.begin(), attrs.end(), [&](const auto& kv) { return kv.first == st.attr; });
-          if (it != attrs.end()) it->second = v;
-          else attrs.emplace_back(st.attr, v);
+          if (it != attrs.end())
+            it->second = v;
+          else
+            attrs.emplace_back(st.attr, v);
         }
         return Flow::kNormal;
       }
@@ -138,11 +142,17 @@ class Interpreter {
     auto n = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < n; ++i) {
       charge_steps(1);
-      Dict loop = {{"index", Value(i + 1)}, {"index0", Value(i)}, {"revindex", Value(n - i)}, {"revindex0", Value(n - i - 1)},
-                   {"first", Value(i == 0)}, {"last", Value(i == n - 1)}, {"length", Value(n)},
+      Dict loop = {{"index", Value(i + 1)},
+                   {"index0", Value(i)},
+                   {"revindex", Value(n - i)},
+                   {"revindex0", Value(n - i - 1)},
+                   {"first", Value(i == 0)},
+                   {"last", Value(i == n - 1)},
+                   {"length", Value(n)},
                    {"previtem", i > 0 ? items[i - 1] : Value::undefined("loop.previtem")},
                    {"nextitem", i + 1 < n ? items[i + 1] : Value::undefined("loop.nextitem")},
-                   {"depth", Value(1)}, {"depth0", Value(0)},
+                   {"depth", Value(1)},
+                   {"depth0", Value(0)},
                    {"cycle", Value(Function([i](const Args& a) {
                       if (a.positional.empty()) throw Error("chat template: loop.cycle() needs arguments");
                       return a.positional[static_cast<size_t>(i) % a.positional.size()];
@@ -177,7 +187,8 @@ class Interpreter {
         const Value* v = a.get(name, i);
         assign(name, v ? *v : def ? eval(*def) : Value::undefined(name));
       }
-      if (a.positional.size() > m->params.size()) fail_at(m->line, "macro '" + m->name + "' takes " + std::to_string(m->params.size()) + " arguments");
+      if (a.positional.size() > m->params.size())
+        fail_at(m->line, "macro '" + m->name + "' takes " + std::to_string(m->params.size()) + " arguments");
       std::string out;
       render(m->body, out);
       scopes_.pop_back();
@@ -221,9 +232,13 @@ class Interpreter {
       Value seq = x, count = y;
       size_t unit = x.is_string() ? x.as_string().size() : x.as_list().size();
       if (unit == 0 || count.as_int() <= 0) return x.is_string() ? Value("") : Value(List{});
-      uint64_t total = static_cast<uint64_t>(count.as_int()) > SIZE_MAX / unit ? SIZE_MAX : unit * static_cast<uint64_t>(count.as_int());
-      if (x.is_string()) check_string_size(total);
-      else check_list_size(total);
+      uint64_t total = static_cast<uint64_t>(count.as_int()) > SIZE_MAX / unit
+                           ? SIZE_MAX
+                           : unit * static_cast<uint64_t>(count.as_int());
+      if (x.is_string())
+        check_string_size(total);
+      else
+        check_list_size(total);
       if (x.is_string()) {
         std::string s;
         for (int64_t i = 0; i < count.as_int(); ++i) s += seq.as_string();
@@ -234,7 +249,8 @@ class Interpreter {
       return Value(l);
     }
     bool numeric = (x.is_number() || x.is_bool()) && (y.is_number() || y.is_bool());
-    if (!numeric) fail_at(line, "unsupported operand types for " + op + ": '" + x.type_name() + "' and '" + y.type_name() + "'");
+    if (!numeric)
+      fail_at(line, "unsupported operand types for " + op + ": '" + x.type_name() + "' and '" + y.type_name() + "'");
     bool ints = !x.is_float() && !y.is_float();
     auto xi = x.is_bool() ? int64_t{x.as_bool()} : ints ? x.as_int() : 0;
     auto yi = y.is_bool() ? int64_t{y.as_bool()} : ints ? y.as_int() : 0;
@@ -245,9 +261,15 @@ class Interpreter {
       if (f(xi, yi, &r)) fail_at(line, "integer overflow in " + op);
       return Value(r);
     };
-    if (op == "+") return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_add_overflow(a, b, r); }) : Value(xd + yd);
-    if (op == "-") return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_sub_overflow(a, b, r); }) : Value(xd - yd);
-    if (op == "*") return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_mul_overflow(a, b, r); }) : Value(xd * yd);
+    if (op == "+")
+      return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_add_overflow(a, b, r); })
+                  : Value(xd + yd);
+    if (op == "-")
+      return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_sub_overflow(a, b, r); })
+                  : Value(xd - yd);
+    if (op == "*")
+      return ints ? checked([](int64_t a, int64_t b, int64_t* r) { return __builtin_mul_overflow(a, b, r); })
+                  : Value(xd * yd);
     if ((op == "/" || op == "//" || op == "%") && yd == 0) fail_at(line, "division by zero");
     if (op == "/") return Value(xd / yd);
     if (ints && yi == -1 && xi == INT64_MIN) fail_at(line, "integer overflow in " + op);
@@ -357,7 +379,9 @@ class Interpreter {
       }
       case K::kCall: {
         Value f = eval(*e.a);
-        if (!f.is_function()) fail_at(e.line, f.is_undefined() ? "'" + f.undefined_name() + "' is undefined" : "'" + f.type_name() + "' object is not callable");
+        if (!f.is_function())
+          fail_at(e.line, f.is_undefined() ? "'" + f.undefined_name() + "' is undefined"
+                                           : "'" + f.type_name() + "' object is not callable");
         return f.as_function()(eval_args(e.args));
       }
       case K::kFilter: return apply_filter(e.name, eval(*e.a), eval_args(e.args), e.line);
@@ -395,8 +419,8 @@ class Interpreter {
 
   std::vector<std::unordered_map<std::string, Value>> scopes_;
   size_t base_ = 1;  // lookups see scopes_[base_..] and then the template's top scope
-  int calls_ = 0;   // macro calls in progress
-  int frames_ = 0;  // Frames alive
+  int calls_ = 0;    // macro calls in progress
+  int frames_ = 0;   // Frames alive
 };
 
 }  // namespace

@@ -52,7 +52,8 @@ Value::Value(Dict d) {
 Value Value::iterator(List items, std::string type, bool view) {
   Value list(std::move(items));  // the list's bounds and depth
   Value v = list;
-  v.data_ = std::make_shared<Iterator>(Iterator{std::move(*std::get<std::shared_ptr<List>>(list.data_)), std::move(type), view});
+  v.data_ = std::make_shared<Iterator>(
+      Iterator{std::move(*std::get<std::shared_ptr<List>>(list.data_)), std::move(type), view});
   return v;
 }
 
@@ -250,7 +251,8 @@ void dump(const Value& v, const JsonStyle& st, int level, std::string& out) {
       out += "{}";
       return;
     }
-    if (st.sort_keys) std::stable_sort(d.begin(), d.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (st.sort_keys)
+      std::stable_sort(d.begin(), d.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     out += '{';
     for (size_t i = 0; i < d.size(); ++i) {
       if (i) out += item_sep;
@@ -289,7 +291,8 @@ std::string python_float_repr(double d) {
     return out + eb;
   }
   if (exp >= 0) {
-    if (digits.size() <= static_cast<size_t>(exp) + 1) return out + digits + std::string(exp + 1 - digits.size(), '0') + ".0";
+    if (digits.size() <= static_cast<size_t>(exp) + 1)
+      return out + digits + std::string(exp + 1 - digits.size(), '0') + ".0";
     return out + digits.substr(0, exp + 1) + "." + digits.substr(exp + 1);
   }
   return out + "0." + std::string(-exp - 1, '0') + digits;
@@ -420,7 +423,8 @@ bool less(const Value& a, const Value& b) {
   if ((a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool())) return a.as_number() < b.as_number();
   if (a.is_string() && b.is_string()) return a.as_string() < b.as_string();
   if (a.is_list() && b.is_list())
-    return std::lexicographical_compare(a.as_list().begin(), a.as_list().end(), b.as_list().begin(), b.as_list().end(), less);
+    return std::lexicographical_compare(a.as_list().begin(), a.as_list().end(), b.as_list().begin(), b.as_list().end(),
+                                        less);
   throw Error("chat template: '<' not supported between '" + a.type_name() + "' and '" + b.type_name() + "'");
 }
 

@@ -52,9 +52,9 @@ struct Iterator {
 
 class Value {
  public:
-  using Data = std::variant<Undefined, None, bool, int64_t, double, std::string, std::shared_ptr<List>,
-                            std::shared_ptr<Dict>, std::shared_ptr<Function>, std::shared_ptr<Namespace>,
-                            std::shared_ptr<Iterator>>;
+  using Data =
+      std::variant<Undefined, None, bool, int64_t, double, std::string, std::shared_ptr<List>, std::shared_ptr<Dict>,
+                   std::shared_ptr<Function>, std::shared_ptr<Namespace>, std::shared_ptr<Iterator>>;
 
   Value() : data_(Undefined{}) {}
   Value(None) : data_(None{}) {}
@@ -109,7 +109,9 @@ class Value {
 
   bool as_bool() const { return std::get<bool>(data_); }
   int64_t as_int() const { return std::get<int64_t>(data_); }
-  double as_number() const { return is_int() ? static_cast<double>(as_int()) : is_bool() ? as_bool() : std::get<double>(data_); }
+  double as_number() const {
+    return is_int() ? static_cast<double>(as_int()) : is_bool() ? as_bool() : std::get<double>(data_);
+  }
   const std::string& as_string() const { return std::get<std::string>(data_); }
   const List& as_list() const { return *std::get<std::shared_ptr<List>>(data_); }
   const Dict& as_dict() const { return *std::get<std::shared_ptr<Dict>>(data_); }
@@ -137,7 +139,7 @@ class Value {
   Data data_;
   bool tuple_ = false;
   bool markup_ = false;
-  uint8_t depth_ = 0;  // lists and dicts nested in this value, this one included
+  uint8_t depth_ = 0;             // lists and dicts nested in this value, this one included
   bool holds_namespace_ = false;  // a namespace inside this list or dict
 };
 
@@ -148,9 +150,9 @@ bool less(const Value& a, const Value& b);
 // Python's json.dumps(x, ensure_ascii, indent, separators, sort_keys), which
 // transformers installs as the tojson filter.
 struct JsonStyle {
-  int indent = -1;  // -1: one line; else a newline and this many spaces per level
+  int indent = -1;                         // -1: one line; else a newline and this many spaces per level
   std::optional<std::string> indent_text;  // indent="\t": this string per level instead of spaces
-  std::string item_sep, key_sep;  // empty: Python's defaults for the indent
+  std::string item_sep, key_sep;           // empty: Python's defaults for the indent
   bool ensure_ascii = false;
   bool sort_keys = false;
 };

@@ -85,7 +85,7 @@ void attention(const float* q, int64_t g, const float* k, const float* v, int64_
 
 }  // namespace
 
-constinit const FloatKernels kScalarFloatKernels{Isa::kScalar, &matmul_range, &rmsnorm, &rope_interleaved, &silu_mul,
-                                       &add,         &to_float, &attention};
+constinit const FloatKernels kScalarFloatKernels{Isa::kScalar, &matmul_range, &rmsnorm,  &rope_interleaved,
+                                                 &silu_mul,    &add,          &to_float, &attention};
 
 }  // namespace mobilellm::kernels

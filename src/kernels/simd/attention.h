@@ -14,8 +14,8 @@ constexpr int64_t kPrefetchKeys = 8;
 
 // s[r][t] = q[r]·K[t]·scale for R query rows (row stride head_dim) over all keys.
 template <class D, int R>
-void attention_scores(const float* q, int64_t head_dim, const float* k, int64_t kv_stride, int64_t n_keys,
-                      float scale, float* s) {
+void attention_scores(const float* q, int64_t head_dim, const float* k, int64_t kv_stride, int64_t n_keys, float scale,
+                      float* s) {
   using V = typename D::V;
   constexpr int64_t N = D::kLanes;
   for (int64_t t = 0; t < n_keys; ++t) {
@@ -104,8 +104,8 @@ void attention_values(const float* p, int64_t ldp, const float* v, int64_t kv_st
 }
 
 template <class D, int R>
-void attention_rows(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_keys,
-                    int64_t head_dim, float scale, float* out, float* s) {
+void attention_rows(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_keys, int64_t head_dim,
+                    float scale, float* out, float* s) {
   constexpr int64_t N = D::kLanes;
   // Keys per pass over a block of V: its rows stay in L1 while every chunk
   // of head_dim is accumulated, however long the context.

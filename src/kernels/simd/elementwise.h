@@ -84,8 +84,7 @@ void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
   int64_t i = 0;
   for (; i + N <= n; i += N) D::store(out + i, silu_mul_vec<D>(D::load(gate + i), D::load(up + i)));
   if (i < n)
-    store_partial<D>(out + i, silu_mul_vec<D>(load_partial<D>(gate + i, n - i), load_partial<D>(up + i, n - i)),
-                     n - i);
+    store_partial<D>(out + i, silu_mul_vec<D>(load_partial<D>(gate + i, n - i), load_partial<D>(up + i, n - i)), n - i);
 }
 
 template <class D>

@@ -14,19 +14,25 @@ namespace {
 struct F32Weights {
   using T = float;
   template <class D>
-  static typename D::V load(const T* p) { return D::load(p); }
+  static typename D::V load(const T* p) {
+    return D::load(p);
+  }
   static float to_float(T v) { return v; }
 };
 struct Bf16Weights {
   using T = uint16_t;
   template <class D>
-  static typename D::V load(const T* p) { return D::load_bf16(p); }
+  static typename D::V load(const T* p) {
+    return D::load_bf16(p);
+  }
   static float to_float(T v) { return bf16_to_float(v); }
 };
 struct F16Weights {
   using T = uint16_t;
   template <class D>
-  static typename D::V load(const T* p) { return D::load_f16(p); }
+  static typename D::V load(const T* p) {
+    return D::load_f16(p);
+  }
   static float to_float(T v) { return f16_to_float(v); }
 };
 

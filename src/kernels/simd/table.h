@@ -38,8 +38,8 @@ void matmul_range(const float* x, int64_t m, const WeightMatrix& w, int64_t n_be
 
 template <class D>
 constexpr FloatKernels make_float_kernels(Isa isa) {
-  return FloatKernels{isa,          &matmul_range<D>, &rmsnorm<D>, &rope_interleaved<D>, &silu_mul<D>,
-                      &add<D>,      &to_float<D>,     &attention<D>};
+  return FloatKernels{isa,          &matmul_range<D>, &rmsnorm<D>,  &rope_interleaved<D>,
+                      &silu_mul<D>, &add<D>,          &to_float<D>, &attention<D>};
 }
 
 }  // namespace

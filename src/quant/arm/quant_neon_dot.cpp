@@ -55,8 +55,8 @@ inline float32x4_t row_factor(const Q4Matrix& w, int64_t row0) {
 }
 
 template <Q4Scheme kScheme, int T>
-inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t g1, float* y,
-                        int64_t ldy) {
+inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t g1,
+                        float* y, int64_t ldy) {
   const int64_t groups = w.groups(), block_bytes = w.block_bytes();
   const int64_t row0 = tile * kQ4TileRows, live = std::min<int64_t>(kQ4TileRows, w.rows - row0);
   float32x4_t acc_lo[T], acc_hi[T];

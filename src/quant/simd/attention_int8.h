@@ -93,7 +93,7 @@ void attention_rows(const float* q, const Int8KvHead& kv, int64_t n, int64_t hea
     }
     // Keys past the end get no weight.
     for (int t = nb; t < B; ++t)
-        for (int j = 0; j < G; ++j) score[j][t] = -std::numeric_limits<float>::infinity();
+      for (int j = 0; j < G; ++j) score[j][t] = -std::numeric_limits<float>::infinity();
     for (int j = 0; j < G; ++j) {
       V m = D::load(score[j]);
       for (int i = 1; i < B / N; ++i) m = D::max(m, D::load(score[j] + i * N));

@@ -49,9 +49,10 @@ void dequantize_block(const Int8KvHead& kv, int64_t b, int nb, int64_t head_dim,
     for (int64_t c = 0; c < head_dim; c += N) {
       V r[N];
       for (int i = 0; i < N; ++i)
-        r[i] = t0 + i < nb ? D::mul(D::sub(L::load_i8(kv.k + (b + t0 + i) * kv.row_stride + c), D::set1(k_zero[t0 + i])),
-                                    D::set1(k_scale[t0 + i]))
-                           : D::zero();
+        r[i] = t0 + i < nb
+                   ? D::mul(D::sub(L::load_i8(kv.k + (b + t0 + i) * kv.row_stride + c), D::set1(k_zero[t0 + i])),
+                            D::set1(k_scale[t0 + i]))
+                   : D::zero();
       D::transpose(r);
       for (int i = 0; i < N; ++i) D::store(kt + (c + i) * B + t0, r[i]);
     }

@@ -58,16 +58,17 @@ static_assert(sizeof(AmxTileConfig) == 64);
 
 // Two 8-row weight tiles' group g as one B tile, and their 16 group scales.
 template <Q4Scheme kScheme>
-inline void unpack_b(const Q4Matrix& w, int64_t tile, bool second, int64_t g, uint8_t* b, float* scale,
-                     float* offset) {
+inline void unpack_b(const Q4Matrix& w, int64_t tile, bool second, int64_t g, uint8_t* b, float* scale, float* offset) {
   alignas(64) static constexpr uint8_t kZeroBlock[kQ4CodeBytes + kQ4AffineParamBytes] = {};
   const uint8_t* first_block = w.block(tile, g);
   const uint8_t* second_block = second ? w.block(tile + 1, g) : kZeroBlock;
   const __m512i mask = _mm512_set1_epi8(0x0F);
   // The symmetric schemes' code q = nibble − 8, a signed byte.
   const auto code = [](__m512i nibbles) {
-    if constexpr (kScheme == Q4Scheme::kAffine32) return nibbles;
-    else return _mm512_sub_epi8(nibbles, _mm512_set1_epi8(8));
+    if constexpr (kScheme == Q4Scheme::kAffine32)
+      return nibbles;
+    else
+      return _mm512_sub_epi8(nibbles, _mm512_set1_epi8(8));
   };
   for (int c = 0; c < 4; ++c) {
     const __m512i raw = _mm512_inserti64x4(
@@ -77,8 +78,9 @@ inline void unpack_b(const Q4Matrix& w, int64_t tile, bool second, int64_t g, ui
     _mm512_store_si512(b + 128 * c + 64, code(_mm512_and_si512(_mm512_srli_epi16(raw, 4), mask)));
   }
   if constexpr (kScheme == Q4Scheme::kGroup32) {
-    const __m256i bits = _mm256_setr_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first_block + kQ4CodeBytes)),
-                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(second_block + kQ4CodeBytes)));
+    const __m256i bits =
+        _mm256_setr_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first_block + kQ4CodeBytes)),
+                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(second_block + kQ4CodeBytes)));
     _mm512_store_ps(scale, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16)));
   } else if constexpr (kScheme == Q4Scheme::kAffine32) {
     const auto halves = [&](int at) {
@@ -153,8 +155,7 @@ inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, co
     if (n > 2) Tiles::template store<2>(&c[batch][2][0][0]);
     if (n > 3) Tiles::template store<3>(&c[batch][3][0][0]);
     previous_n = n;
-    if (g0 + kAmxBatch >= groups)
-      scale_batch<kScheme>(c[batch], n, g0, terms, groups, scale, offset, acc, iacc);
+    if (g0 + kAmxBatch >= groups) scale_batch<kScheme>(c[batch], n, g0, terms, groups, scale, offset, acc, iacc);
   }
   // Rows past live_rows (another thread's tile, or past the matrix) are neither read nor written.
   const int64_t row0 = tile * kQ4TileRows;
@@ -181,8 +182,8 @@ inline void token_block(const Int8Rows& x, const int8_t* a, int64_t a_stride, co
 }
 
 template <class Tiles, Q4Scheme kScheme>
-void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end,
-                      float* y, int64_t ldy) {
+void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
+                      int64_t ldy) {
   const int64_t groups = w.groups();
   // Grow-only per thread (pool threads persist, so they allocate once).
   thread_local AlignedBuffer<uint8_t> b;
@@ -214,8 +215,8 @@ void amx_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t t
       const int tokens = static_cast<int>(std::min<int64_t>(kAmxTokens, m - i));
       const bool padded = i >= full;
       token_block<Tiles, kScheme>(x, padded ? tail.data() : x.q + i * x.cols, x.cols,
-                                  padded ? tail_terms.data() : x.group_term + i * groups, i, tokens, w, tile,
-                                  live_rows, b.data(), scale.data(), offset.data(), y, ldy);
+                                  padded ? tail_terms.data() : x.group_term + i * groups, i, tokens, w, tile, live_rows,
+                                  b.data(), scale.data(), offset.data(), y, ldy);
     }
   }
   Tiles::release();

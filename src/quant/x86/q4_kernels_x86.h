@@ -154,7 +154,8 @@ inline void tile_tokens(Panel panel, const Int8Rows& x, int64_t i0, const Q4Matr
 template <class Dot, Q4Scheme kScheme, int T>
 void tiles_for_block(Panel panel, const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile_begin,
                      int64_t tile_end, int64_t g0, int64_t g1, float* y, int64_t ldy) {
-  for (int64_t tile = tile_begin; tile < tile_end; ++tile) tile_tokens<Dot, kScheme, T>(panel, x, i0, w, tile, g0, g1, y, ldy);
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile)
+    tile_tokens<Dot, kScheme, T>(panel, x, i0, w, tile, g0, g1, y, ldy);
 }
 
 // K-blocks outermost: a K-block of every token's activations (packed into
@@ -169,7 +170,8 @@ void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_
   for (int64_t g0 = 0; g0 < groups; g0 += k_block) {
     const int64_t g1 = std::min(groups, g0 + k_block);
     if (m == 1) {  // one token: the row itself is the panel
-      tiles_for_block<Dot, kScheme, 1>({x.q + 32 * g0, x.group_term + g0}, x, 0, w, tile_begin, tile_end, g0, g1, y, ldy);
+      tiles_for_block<Dot, kScheme, 1>({x.q + 32 * g0, x.group_term + g0}, x, 0, w, tile_begin, tile_end, g0, g1, y,
+                                       ldy);
       continue;
     }
     panel_q.resize(static_cast<size_t>(m * (g1 - g0) * 32));

@@ -4,8 +4,7 @@
 
 namespace mobilellm::quant {
 
-const QuantKernels kAvx512QuantKernels = {kernels::Isa::kAvx512, x86::quantize_rows,
-                                          x86::q4_matmul_tiles<x86::DotVnni>, x86::attention_int8,
-                                          x86::attention_int8_ranged};
+const QuantKernels kAvx512QuantKernels = {kernels::Isa::kAvx512, x86::quantize_rows, x86::q4_matmul_tiles<x86::DotVnni>,
+                                          x86::attention_int8, x86::attention_int8_ranged};
 
 }  // namespace mobilellm::quant

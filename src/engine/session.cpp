@@ -30,16 +30,13 @@ model::SamplingParams to_model(const Sampling& s) {
   return p;
 }
 
-void validate(const GenerateRequest& r, int64_t context, int64_t vocab) {
+void validate(const GenerateRequest& r, int64_t context, const model::ModelConfig& config) {
   const int64_t n = static_cast<int64_t>(r.prompt.size());
   if (n == 0) throw Error("the prompt is empty");
   if (n > context)
     throw Error("the prompt has " + std::to_string(n) + " tokens, more than the context length " +
                 std::to_string(context));
-  for (size_t i = 0; i < r.prompt.size(); ++i)
-    if (r.prompt[i] < 0 || r.prompt[i] >= vocab)
-      throw Error("token id " + std::to_string(r.prompt[i]) + " at index " + std::to_string(i) +
-                  " is outside the vocabulary (0.." + std::to_string(vocab - 1) + ")");
+  config.check_token_ids(r.prompt);
   if (r.max_tokens < 0) throw Error("max_tokens must be ≥ 0");
   for (int n_top : {r.logprobs, r.prompt_logprobs})
     if (n_top < -1 || n_top > engine::kMaxTopLogprobs)
@@ -123,7 +120,7 @@ void Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_lo
 GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& on_token) {
   Impl& s = *impl_;
   const std::optional<Tokenizer>& tokenizer = s.engine.tokenizer;  // none: tokens add no text
-  validate(r, s.cache.max_context(), s.engine.model->config().vocab_size);
+  validate(r, s.cache.max_context(), s.engine.model->config());
   auto cancelled = [&] { return r.cancel && r.cancel->load(); };
 
   GenerateResult result;

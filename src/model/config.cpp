@@ -81,6 +81,13 @@ int64_t first_visible_position(const ModelConfig& c, AttentionKind kind, int64_t
   return 0;
 }
 
+void ModelConfig::check_token_ids(std::span<const int32_t> ids) const {
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= vocab_size)
+      throw Error("token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
+                  " is outside the vocabulary (0.." + std::to_string(vocab_size - 1) + ")");
+}
+
 int64_t ModelConfig::parameter_count() const {
   int64_t h = hidden_size;
   int64_t per_layer = 2 * h + h * q_dim() + 2 * h * kv_dim() + q_dim() * h + 3 * h * intermediate_size;

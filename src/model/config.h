@@ -4,6 +4,7 @@
 // hard-coded elsewhere.
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,8 @@ struct ModelConfig {
   int64_t q_dim() const { return num_heads * head_dim; }
   int64_t kv_dim() const { return num_kv_heads * head_dim; }
   int64_t parameter_count() const;
+  // Throws Error naming the first id outside 0..vocab_size-1 and its index.
+  void check_token_ids(std::span<const int32_t> ids) const;
 };
 
 // Sampling defaults shipped with a checkpoint (generation_config.json).

@@ -29,10 +29,7 @@ Forward::Forward(const Model& model, ThreadPool& pool, int64_t max_batch)
 }
 
 void Forward::run(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which, float* logits) {
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= c_.vocab_size)
-      throw Error("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
-                  " is outside the vocabulary (0.." + std::to_string(c_.vocab_size - 1) + ")");
+  c_.check_token_ids(tokens);
   const int64_t total = static_cast<int64_t>(tokens.size());
   if (cache.size() + total > cache.max_context())
     throw Error("context limit reached: " + std::to_string(cache.size()) + " positions used + " +

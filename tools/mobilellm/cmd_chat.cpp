@@ -17,7 +17,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "mobilellm/engine.h"
-#include "runtime/error.h"
+#include "mobilellm/error.h"
 
 namespace mobilellm::cli {
 namespace {
@@ -28,7 +28,7 @@ extern "C" void on_interrupt(int) { g_interrupted = true; }
 struct ChatOptions {
   std::string model, tokenizer, system;
   int64_t context = 0;
-  int64_t max_tokens = 0;
+  int64_t max_tokens = 1024;  // bounded: a random model never says end-of-turn
   int threads = 0;
   bool verify = false;
   std::optional<double> temperature, top_p;

@@ -20,7 +20,7 @@ function(mobilellm_fuzz_library name)
   add_library(${name} STATIC ${F_SOURCES})
   target_compile_options(${name} PRIVATE
     -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
-  target_link_libraries(${name} PUBLIC ${F_LIBS})
+  target_link_libraries(${name} PUBLIC mobilellm_internal ${F_LIBS})
 endfunction()
 
 function(mobilellm_fuzzer name)
@@ -29,7 +29,7 @@ function(mobilellm_fuzzer name)
   target_compile_options(${name} PRIVATE
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(${name} PRIVATE ${F_LIBS})
+  target_link_libraries(${name} PRIVATE mobilellm_internal ${F_LIBS})
   target_compile_definitions(${name} PRIVATE ${F_DEFINITIONS})
   if(F_DICT)
     set(dict ${CMAKE_CURRENT_SOURCE_DIR}/${F_DICT})

@@ -1,4 +1,4 @@
-#include "server/server.h"
+#include "mobilellm/server.h"
 
 #include <algorithm>
 #include <cerrno>

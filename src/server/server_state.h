@@ -16,7 +16,7 @@
 #include "server/client_watch.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
-#include "server/server.h"
+#include "mobilellm/server.h"
 
 namespace mobilellm::server {
 

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "engine/model_assets.h"
 #include "hub/cache.h"
 #include "hub/client.h"
 #include "pull_progress.h"
@@ -72,15 +71,6 @@ int resolve_threads(int requested) {
 void note_random_weights(const std::string& model) {
   std::fprintf(stderr, "note: %s holds RANDOM weights (made by `mobilellm make-random`): output is meaningless text\n",
                model.c_str());
-}
-
-void warn_if_random(const model::Model& model) {
-  if (model_has_random_weights(model)) note_random_weights(model.path().string());
-}
-
-std::optional<Tokenizer> load_tokenizer_for(const model::Model& model, const std::string& path, bool required) {
-  if (path.empty() && !required && !model_has_tokenizer(model)) return std::nullopt;
-  return load_model_tokenizer(model, path);
 }
 
 }  // namespace mobilellm::cli

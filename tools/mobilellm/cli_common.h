@@ -1,16 +1,13 @@
 #pragma once
 // Pieces shared by the subcommands: the -m argument, parsing id lists, thread
 // counts, and the notice printed when a checkpoint's weights are random.
+// Only the public API's vocabulary: run, chat and serve include it and are
+// built with include/ alone on their path (tools/mobilellm/CMakeLists.txt).
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <optional>
-
 #include <CLI/CLI.hpp>
-
-#include "model/model.h"
-#include "tokenizer/tokenizer.h"
 
 namespace mobilellm::cli {
 
@@ -28,10 +25,5 @@ void add_threads_option(CLI::App* cmd, int& threads);
 int resolve_threads(int requested);
 // The notice on stderr that `model` (as the user named it) holds random weights.
 void note_random_weights(const std::string& model);
-// note_random_weights when the checkpoint or model file was written from make-random.
-void warn_if_random(const model::Model& model);
-// The tokenizer at `path`, else the one in the checkpoint directory. When none
-// is found: an Error if `required`, else nothing (id-only use).
-std::optional<Tokenizer> load_tokenizer_for(const model::Model& model, const std::string& path, bool required);
 
 }  // namespace mobilellm::cli

@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "engine/model_assets.h"
 #include "eval/perplexity.h"
 #include "io/atomic_output.h"
 #include "model/forward.h"
@@ -66,8 +67,8 @@ void add_perplexity_command(CLI::App& app) {
   cmd->callback([opts] {
     if (opts->compare_base && opts->kl_base.empty()) throw Error("--kl-divergence needs --kl-divergence-base FILE");
     auto model = model::Model::load(resolve_model_arg(opts->model));
-    warn_if_random(*model);
-    Tokenizer tokenizer = *load_tokenizer_for(*model, opts->tokenizer, /*required=*/true);
+    if (model_has_random_weights(*model)) note_random_weights(model->path().string());
+    Tokenizer tokenizer = load_model_tokenizer(*model, opts->tokenizer);
     const auto& c = model->config();
     const int64_t vocab = c.vocab_size;
 

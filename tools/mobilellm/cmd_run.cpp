@@ -6,7 +6,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "mobilellm/engine.h"
-#include "runtime/error.h"
+#include "mobilellm/error.h"
 
 namespace mobilellm::cli {
 

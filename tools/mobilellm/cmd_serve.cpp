@@ -9,7 +9,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "server/server.h"
+#include "mobilellm/server.h"
 
 namespace mobilellm::cli {
 

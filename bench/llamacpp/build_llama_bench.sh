@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-bench, llama-cli and llama-perplexity from the
+# Builds llama.cpp's llama-bench, llama-cli, llama-perplexity and llama-server from the
 # llama.cpp that llama-cpp-python 0.3.16's PyPI source distribution carries,
 # for this CPU (GGML_NATIVE), the way a user's build runs: on a CPU with
 # AMX-INT8 it must take ggml's AMX path, and the script checks that it does.
@@ -60,8 +60,8 @@ start=$(date +%s)
 cmake -S "$llama" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
-  -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
-nice cmake --build "$dir/build" -j "$(nproc)" --target llama-bench llama-cli llama-perplexity
+  -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON
+nice cmake --build "$dir/build" -j "$(nproc)" --target llama-bench llama-cli llama-perplexity llama-server
 echo "llama.cpp built in $(( $(date +%s) - start )) s: $dir/build/bin"
 
 # llama-bench -v keeps llama.cpp's load log, which names each weight buffer.

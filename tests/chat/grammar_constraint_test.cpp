@@ -2,6 +2,7 @@
 // the allowed tokens always spell JSON of the schema's shape.
 #include "chat/grammar_constraint.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -102,10 +103,15 @@ TEST(GrammarConstraint, MaskCostIsBoundedPerState) {
   Timer first;
   c.mask(logits);
   const double cold = first.seconds();
-  Timer again;
-  for (int i = 0; i < 10; ++i) c.mask(logits);
-  const double warm = again.seconds() / 10;
-  std::printf("mask: first %.1f ms, cached %.2f ms\n", cold * 1e3, warm * 1e3);
+  // The fastest of ten cached calls: a busy machine only ever adds time, so
+  // the minimum is the one figure another process cannot push above `cold`.
+  double warm = cold;
+  for (int i = 0; i < 10; ++i) {
+    Timer again;
+    c.mask(logits);
+    warm = std::min(warm, again.seconds());
+  }
+  std::printf("mask: first %.1f ms, cached %.2f ms (fastest of 10)\n", cold * 1e3, warm * 1e3);
   EXPECT_LT(warm, cold);
 }
 

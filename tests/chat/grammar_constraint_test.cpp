@@ -2,9 +2,9 @@
 // the allowed tokens always spell JSON of the schema's shape.
 #include "chat/grammar_constraint.h"
 
-#include <algorithm>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "chat/json_schema_grammar.h"

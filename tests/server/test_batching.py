@@ -5,9 +5,7 @@ are exact whatever the batch, and served with prompt chunks of 8 tokens, so
 long prompts take several steps beside the others' tokens.
 """
 import concurrent.futures
-import json
 import re
-import socket
 import subprocess
 import urllib.request
 
@@ -15,6 +13,7 @@ import openai
 import pytest
 
 from conftest import Server
+from test_openai_client import open_stream
 
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": 8}, "ok": {"type": "boolean"}},
           "required": ["answer", "ok"], "additionalProperties": False}
@@ -94,15 +93,8 @@ def test_disconnect_in_the_middle_of_a_batch(q4_server):
     others = REQUESTS[:3] + REQUESTS[7:]
     alone = [answer(client, kind, args) for kind, args in others]
     cancelled = metrics(q4_server)["mobilellm_cancelled_generations_total"]
-    body = json.dumps({"model": "tiny", "messages": [{"role": "user", "content": "Go on"}], "max_tokens": 500,
-                       "temperature": 0, "stream": True})
     with concurrent.futures.ThreadPoolExecutor(len(others)) as pool:
-        s = socket.create_connection(("127.0.0.1", q4_server.port), timeout=60)
-        s.sendall(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                   f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
-        seen = b""
-        while seen.count(b"data: ") < 2:
-            seen += s.recv(4096)
+        s = open_stream(q4_server, max_tokens=500)  # read up to its first token
         futures = [pool.submit(answer, client, kind, args) for kind, args in others]
         s.close()  # the client goes away while the others run
         together = [f.result() for f in futures]

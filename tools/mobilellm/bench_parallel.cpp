@@ -177,9 +177,10 @@ void run_parallel_bench(const ParallelBenchOptions& o) {
   if (o.late_prompt > 0) std::printf(" %14s %10s %18s", "late TTFT s", "vs idle", "max gap / idle TTFT");
   std::printf("\n");
   for (const Measurement& m : results) {
-    std::printf("%8lld %14.2f %8.2fx %14.1f %14.1f %16.3f %11.2f", static_cast<long long>(m.streams), m.aggregate_tok_s,
-                one > 0 ? m.aggregate_tok_s / one : 0.0, m.mean_token_gap_ms, m.max_token_gap_ms, m.mean_first_token_s,
-                m.mean_batch);
+    char ratio[32] = "-";
+    if (one > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", m.aggregate_tok_s / one);
+    std::printf("%8lld %14.2f %9s %14.1f %14.1f %16.3f %11.2f", static_cast<long long>(m.streams), m.aggregate_tok_s,
+                ratio, m.mean_token_gap_ms, m.max_token_gap_ms, m.mean_first_token_s, m.mean_batch);
     if (o.late_prompt > 0)
       std::printf(" %14.3f %9.2fx %17.0f %%", m.late_first_token_s, m.late_first_token_s / idle_first_token_s,
                   100.0 * m.late_max_gap_s / idle_first_token_s);

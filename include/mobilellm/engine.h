@@ -13,8 +13,11 @@
 //
 // An Engine (weights, tokenizer, thread pool) is read-only after loading and
 // shared by any number of Sessions. A Session owns a KV cache and the tokens
-// in it, and is used by one thread at a time; the forward passes of different
-// sessions take turns on the engine's thread pool, one batch or token each.
+// in it, and is used by one thread at a time. Sessions generating on
+// different threads at once are batched (continuous batching): each forward
+// step runs the next token of every one of them, plus a chunk of a prompt
+// being read, in one pass over the weights. A session's results do not
+// depend on what else runs beside it.
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -40,6 +43,21 @@ struct EngineOptions {
   // false: a model that carries no tokenizer loads too, for token ids in and
   // out only (tokens then add no text; tokenizer() and render_chat() throw).
   bool require_tokenizer = true;
+  // Prompt tokens one forward step takes at most. A longer prompt is read in
+  // chunks this long, and the sessions generating meanwhile get a token
+  // between two chunks: smaller chunks make them wait less, larger ones read
+  // prompts faster (each chunk is one pass over the weights).
+  int64_t prefill_chunk = 256;
+};
+
+// What the forward steps did since the engine loaded. The mean batch is
+// sequences / steps sessions and tokens / steps tokens.
+struct StepStats {
+  uint64_t steps = 0;
+  uint64_t sequences = 0;  // summed over the steps
+  uint64_t tokens = 0;     // summed over the steps
+  int64_t last_sequences = 0;
+  int64_t last_tokens = 0;
 };
 
 struct ModelInfo {
@@ -168,6 +186,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // context 0: the model's maximum.
   std::unique_ptr<Session> new_session(int64_t context = 0);
   int threads() const;
+  int64_t prefill_chunk() const;
+  StepStats step_stats() const;
 
   struct Impl;
 

@@ -12,8 +12,18 @@
 
 namespace mobilellm::server {
 
+// Prompt chunks of 128 tokens: a 1,500-token prompt arriving while 3 streams
+// decode (full MobileLLM-Pro, 2 threads) kept their longest wait at 11 % of
+// its prefill time and its first token within 1.11× of an idle server's
+// (BENCHMARKS.md "Continuous batching").
+inline EngineOptions serve_engine_defaults() {
+  EngineOptions o;
+  o.prefill_chunk = 128;
+  return o;
+}
+
 struct ServerOptions {
-  EngineOptions engine;
+  EngineOptions engine = serve_engine_defaults();
   std::string host = "127.0.0.1";
   int port = 8080;      // 0: any free port
   int parallel = 2;     // generation slots

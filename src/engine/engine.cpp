@@ -29,7 +29,8 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
     throw Error("the tokenizer has " + std::to_string(tokenizer->vocab_size()) + " ids but the model only " +
                 std::to_string(c.vocab_size));
   const int threads = options.threads > 0 ? options.threads : default_thread_count();
-  auto impl = std::make_unique<Impl>(std::move(model), std::move(tokenizer), threads);
+  if (options.prefill_chunk < 1) throw Error("prefill_chunk must be ≥ 1, not " + std::to_string(options.prefill_chunk));
+  auto impl = std::make_unique<Impl>(std::move(model), std::move(tokenizer), threads, options.prefill_chunk);
 
   const std::filesystem::path dir = impl->model->path();
   ModelInfo& info = impl->info;
@@ -75,6 +76,8 @@ std::vector<int32_t> Engine::render_chat(const std::vector<ChatMessage>& message
   return tokenizer().encode(text, {.parse_special = true});
 }
 int Engine::threads() const { return impl_->pool.size(); }
+int64_t Engine::prefill_chunk() const { return impl_->batcher.prefill_chunk(); }
+StepStats Engine::step_stats() const { return impl_->batcher.stats(); }
 
 std::unique_ptr<Session> Engine::new_session(int64_t context) {
   const int64_t max = impl_->info.max_context;

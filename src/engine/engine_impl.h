@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "chat/chat_format.h"
-#include "engine/fair_lock.h"
+#include "engine/step_batcher.h"
 #include "mobilellm/engine.h"
 #include "model/model.h"
 #include "runtime/thread_pool.h"
@@ -12,11 +12,12 @@
 namespace mobilellm {
 
 struct Engine::Impl {
-  Impl(std::shared_ptr<const model::Model> m, std::optional<Tokenizer> t, int threads)
+  Impl(std::shared_ptr<const model::Model> m, std::optional<Tokenizer> t, int threads, int64_t prefill_chunk)
       : model(std::move(m)),
         tokenizer(std::move(t)),
         chat(tokenizer ? ChatFormat(*tokenizer) : ChatFormat()),
-        pool(threads) {}
+        pool(threads),
+        batcher(*model, pool, prefill_chunk) {}
 
   std::shared_ptr<const model::Model> model;
   std::optional<Tokenizer> tokenizer;  // absent only when loaded without one
@@ -24,8 +25,8 @@ struct Engine::Impl {
   ModelInfo info;
   GenerateRequest defaults;
   ThreadPool pool;
-  // One forward pass at a time on the shared pool, sessions in arrival order.
-  engine::FairLock forward_lock;
+  // Every session's forward work, batched into steps on the shared pool.
+  engine::StepBatcher batcher;
 };
 
 }  // namespace mobilellm

@@ -12,9 +12,6 @@
 namespace mobilellm {
 namespace {
 
-// Prompt tokens per turn on the forward pass: other sessions' tokens get their
-// turn between two batches of a long prompt.
-constexpr int64_t kPrefillTurn = 256;
 // Prompt tokens per batch when every position's logits are needed (scoring):
 // [batch][vocab] floats.
 constexpr int64_t kScoreBatch = 16;
@@ -53,13 +50,13 @@ Session::Impl::Impl(std::shared_ptr<Engine> o, Engine::Impl& e, int64_t context)
     : owner(std::move(o)),
       engine(e),
       cache(engine.model->config(), context),
-      forward(*engine.model, engine.pool),
       logits(static_cast<size_t>(engine.model->config().vocab_size)) {}
 
-void Session::Impl::run_forward(std::span<const int32_t> tokens, model::LogitsFor which, float* out) {
-  std::lock_guard<engine::FairLock> turn(engine.forward_lock);
-  forward.run(cache, tokens, which, out);
-  history.insert(history.end(), tokens.begin(), tokens.end());
+bool Session::Impl::run_forward(std::span<const int32_t> tokens, model::LogitsFor which, float* out,
+                                const std::atomic<bool>* cancel) {
+  const int64_t ran = engine.batcher.run(cache, tokens, which, out, cancel);
+  history.insert(history.end(), tokens.begin(), tokens.begin() + ran);
+  return ran == static_cast<int64_t>(tokens.size());
 }
 
 int64_t Session::Impl::reuse_prefix(const GenerateRequest& r) {
@@ -87,24 +84,17 @@ int64_t Session::Impl::reuse_prefix(const GenerateRequest& r) {
   return keep;
 }
 
-void Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_logits) {
+bool Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_logits) {
   const int64_t n = static_cast<int64_t>(r.prompt.size());
   const int64_t vocab = engine.model->config().vocab_size;
   const std::span<const int32_t> prompt(r.prompt);
-  if (r.prompt_logprobs < 0) {
-    for (int64_t at = from; at < n; at += kPrefillTurn) {
-      const int64_t len = std::min(kPrefillTurn, n - at);
-      const bool last = at + len == n;
-      run_forward(prompt.subspan(at, len), last && need_logits ? model::LogitsFor::kLast : model::LogitsFor::kNone,
-                  logits.data());
-      if (r.cancel && r.cancel->load()) return;
-    }
-    return;
-  }
+  if (r.prompt_logprobs < 0)
+    return run_forward(prompt.subspan(static_cast<size_t>(from)),
+                       need_logits ? model::LogitsFor::kLast : model::LogitsFor::kNone, logits.data(), r.cancel);
   chunk_logits.resize(static_cast<size_t>(kScoreBatch * vocab));
   for (int64_t at = from; at < n; at += kScoreBatch) {
     const int64_t len = std::min(kScoreBatch, n - at);
-    run_forward(prompt.subspan(at, len), model::LogitsFor::kAll, chunk_logits.data());
+    if (!run_forward(prompt.subspan(at, len), model::LogitsFor::kAll, chunk_logits.data(), r.cancel)) return false;
     for (int64_t t = 0; t < len; ++t) {
       const std::span<const float> row(chunk_logits.data() + t * vocab, static_cast<size_t>(vocab));
       const int64_t pos = at + t;
@@ -113,8 +103,9 @@ void Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_lo
       else
         std::copy(row.begin(), row.end(), logits.begin());
     }
-    if (r.cancel && r.cancel->load()) return;
+    if (r.cancel && r.cancel->load()) return false;
   }
+  return true;
 }
 
 GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& on_token) {
@@ -126,15 +117,17 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
   GenerateResult result;
   result.prompt_tokens = static_cast<int64_t>(r.prompt.size());
   Timer timer;
+  engine::StepBatcher::Member generating(s.engine.batcher);
+  bool complete = false;
   try {
     result.cached_tokens = s.reuse_prefix(r);
-    s.prefill(r, result.cached_tokens, r.max_tokens > 0);
+    complete = s.prefill(r, result.cached_tokens, r.max_tokens > 0);
   } catch (...) {
     // A failed pass leaves the cache in an unknown state.
     reset();
     throw;
   }
-  if (cancelled()) {
+  if (!complete || cancelled()) {
     result.finish = FinishReason::kCancelled;
     return result;
   }
@@ -187,7 +180,10 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
     if (last) break;
     const int32_t next[1] = {token};
     try {
-      s.run_forward(next, model::LogitsFor::kLast, s.logits.data());
+      if (!s.run_forward(next, model::LogitsFor::kLast, s.logits.data(), r.cancel)) {
+        result.finish = FinishReason::kCancelled;
+        break;
+      }
     } catch (...) {
       reset();
       throw;

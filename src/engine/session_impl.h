@@ -19,14 +19,16 @@ struct Session::Impl {
   // its logits are needed.
   int64_t reuse_prefix(const GenerateRequest& request);
   // Runs prompt[from:], scoring it when asked; leaves the logits of the last
-  // prompt token in `logits` (when `need_logits`).
-  void prefill(const GenerateRequest& request, int64_t from, bool need_logits);
-  void run_forward(std::span<const int32_t> tokens, model::LogitsFor which, float* out);
+  // prompt token in `logits` (when `need_logits`). Returns false when
+  // cancelled.
+  bool prefill(const GenerateRequest& request, int64_t from, bool need_logits);
+  // Runs tokens through the engine's steps; false when cancelled before all ran.
+  bool run_forward(std::span<const int32_t> tokens, model::LogitsFor which, float* out,
+                   const std::atomic<bool>* cancel);
 
   std::shared_ptr<Engine> owner;  // keeps the weights alive
   Engine::Impl& engine;
   model::KvCache cache;
-  model::Forward forward;
   std::vector<int32_t> history;  // the tokens in `cache`
   // scores[i] scores history[i + 1] with `scores_top` alternatives; valid for a
   // prefix of the history.

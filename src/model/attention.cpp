@@ -30,10 +30,13 @@ void ensure(std::vector<AlignedBuffer<float>>& buffers, size_t count, int64_t fl
 
 }  // namespace
 
-void Forward::attention(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
-  KvCache::Layer& store = cache.layer(l);
+void Forward::attention(int64_t l, const Rows& seq) {
+  KvCache::Layer& store = seq.cache->layer(l);
+  const int64_t p0 = seq.p0, n = seq.n;
   KvRows& kv = *store.rows;
   const int64_t kv_dim = c_.kv_dim(), hd = c_.head_dim;
+  const float* new_k = kk_.data() + seq.row0 * kv_dim;
+  const float* new_v = vv_.data() + seq.row0 * kv_dim;
   const AttentionKind kind = store.kind;
   auto first_visible = [&](int64_t p) { return first_visible_position(c_, kind, p); };
 
@@ -48,9 +51,9 @@ void Forward::attention(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   bool ring_direct = false;
   if (kind == AttentionKind::kFull) {
     MOBILELLM_DASSERT(p0 + n <= store.slots);
-    each_token(n, [&](int64_t t) { kv.write(p0 + t, kk_.data() + t * kv_dim, vv_.data() + t * kv_dim); });
+    each_token(n, [&](int64_t t) { kv.write(p0 + t, new_k + t * kv_dim, new_v + t * kv_dim); });
   } else if (n == 1) {
-    kv.write(p0 % store.slots, kk_.data(), vv_.data());
+    kv.write(p0 % store.slots, new_k, new_v);
     ring_direct = true;
   } else {
     base = first_visible(p0);
@@ -59,7 +62,7 @@ void Forward::attention(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
       window_ = kv.make(std::max(c_.sliding_window, c_.attention_chunk_size) + max_batch_);
     MOBILELLM_DASSERT(old + n <= window_->capacity() && old <= store.slots);
     for (int64_t p = base; p < p0; ++p) window_->copy_row(p - base, kv, p % store.slots);
-    each_token(n, [&](int64_t t) { window_->write(old + t, kk_.data() + t * kv_dim, vv_.data() + t * kv_dim); });
+    each_token(n, [&](int64_t t) { window_->write(old + t, new_k + t * kv_dim, new_v + t * kv_dim); });
     for (int64_t t = std::max<int64_t>(0, n - store.slots); t < n; ++t)
       kv.copy_row((p0 + t) % store.slots, *window_, old + t);
     rows = window_.get();
@@ -79,8 +82,8 @@ void Forward::attention(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
     }
     MOBILELLM_DASSERT(first >= 0 && count >= 1 && first + count <= rows->capacity());
   }
-  const AttentionQueries queries{q_.data(),
-                                 attn_.data(),
+  const AttentionQueries queries{q_.data() + seq.row0 * c_.q_dim(),
+                                 attn_.data() + seq.row0 * c_.q_dim(),
                                  n,
                                  c_.num_kv_heads,
                                  c_.num_heads / c_.num_kv_heads,

@@ -28,32 +28,60 @@ Forward::Forward(const Model& model, ThreadPool& pool, int64_t max_batch)
   sin_.resize(static_cast<size_t>(c_.head_dim / 2));
 }
 
-void Forward::run(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which, float* logits) {
+void Forward::check(const KvCache& cache, std::span<const int32_t> tokens) const {
   c_.check_token_ids(tokens);
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (cache.size() + n > cache.max_context())
+    throw Error("context limit reached: " + std::to_string(cache.size()) + " positions used + " + std::to_string(n) +
+                " new > " + std::to_string(cache.max_context()));
+}
+
+void Forward::run(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which, float* logits) {
+  check(cache, tokens);
   const int64_t total = static_cast<int64_t>(tokens.size());
-  if (cache.size() + total > cache.max_context())
-    throw Error("context limit reached: " + std::to_string(cache.size()) + " positions used + " +
-                std::to_string(total) + " new > " + std::to_string(cache.max_context()));
   for (int64_t done = 0; done < total;) {
     const int64_t n = std::min(max_batch_, total - done);
     const bool last_batch = done + n == total;
-    LogitsFor batch_which = which == LogitsFor::kAll ? LogitsFor::kAll : (last_batch ? which : LogitsFor::kNone);
+    const LogitsFor batch_which = which == LogitsFor::kAll ? LogitsFor::kAll : (last_batch ? which : LogitsFor::kNone);
     float* out = which == LogitsFor::kAll ? logits + done * c_.vocab_size : logits;
-    run_batch(cache, tokens.data() + done, n, batch_which, out);
+    const SequenceStep one{&cache, tokens.subspan(static_cast<size_t>(done), static_cast<size_t>(n)), batch_which, out};
+    step(std::span<const SequenceStep>(&one, 1));
     done += n;
   }
 }
 
-void Forward::run_batch(KvCache& cache, const int32_t* tokens, int64_t n, LogitsFor which, float* logits_out) {
+void Forward::step(std::span<const SequenceStep> sequences) {
+  int64_t total = 0;
+  for (const SequenceStep& s : sequences) {
+    check(*s.cache, s.tokens);
+    for (const SequenceStep& other : sequences)
+      if (&other != &s && other.cache == s.cache) throw Error("a step holds the same KV cache twice");
+    total += static_cast<int64_t>(s.tokens.size());
+  }
+  if (total > max_batch_)
+    throw Error("a step of " + std::to_string(total) + " tokens is more than the batch of " +
+                std::to_string(max_batch_));
+  rows_.clear();
+  positions_.resize(static_cast<size_t>(total));
   const int64_t hidden = c_.hidden_size;
-  for (int64_t t = 0; t < n; ++t) model_.weights().embedding.row(tokens[t], x_.data() + t * hidden);
-  const int64_t p0 = cache.size();
-  for (int64_t l = 0; l < c_.num_layers(); ++l) layer(l, cache, p0, n);
-  cache.advance(n);
-  if (which != LogitsFor::kNone) logits(n, which, logits_out);
+  int64_t row = 0;
+  for (const SequenceStep& s : sequences) {
+    const int64_t n = static_cast<int64_t>(s.tokens.size());
+    if (n == 0) continue;
+    rows_.push_back({s.cache, s.cache->size(), row, n});
+    for (int64_t t = 0; t < n; ++t) {
+      model_.weights().embedding.row(s.tokens[static_cast<size_t>(t)], x_.data() + (row + t) * hidden);
+      positions_[static_cast<size_t>(row + t)] = s.cache->size() + t;
+    }
+    row += n;
+  }
+  if (total == 0) return;
+  for (int64_t l = 0; l < c_.num_layers(); ++l) layer(l, total);
+  for (const Rows& r : rows_) r.cache->advance(r.n);
+  logits(sequences);
 }
 
-void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
+void Forward::layer(int64_t l, int64_t n) {
   const LayerWeights& w = model_.weights().layers[static_cast<size_t>(l)];
   const int64_t hidden = c_.hidden_size, eps_dim = hidden;
   const float eps = static_cast<float>(c_.rms_norm_eps);
@@ -68,8 +96,9 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   for (int64_t t = 0; t < n; ++t) {
     float* q = q_.data() + t * c_.q_dim();
     float* k = kk_.data() + t * c_.kv_dim();
+    const int64_t p = positions_[static_cast<size_t>(t)];
     if (spec.use_rope) {
-      model_.rope().angles(p0 + t, cos_.data(), sin_.data());
+      model_.rope().angles(p, cos_.data(), sin_.data());
       k_.rope_interleaved(q, c_.num_heads, hd, cos_.data(), sin_.data());
       k_.rope_interleaved(k, c_.num_kv_heads, hd, cos_.data(), sin_.data());
       if (c_.use_qk_norm) {  // weightless RMS norm per head (Llama4TextL2Norm)
@@ -78,7 +107,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
           k_.rmsnorm(k + head * hd, nullptr, hd, eps, k + head * hd);
       }
     } else if (c_.attn_temperature_tuning) {
-      const float temperature = attention_temperature(c_, p0 + t);
+      const float temperature = attention_temperature(c_, p);
       for (int64_t i = 0; i < c_.q_dim(); ++i) q[i] *= temperature;
     }
   }
@@ -86,7 +115,7 @@ void Forward::layer(int64_t l, KvCache& cache, int64_t p0, int64_t n) {
   observe(l, "k", kk_.data(), n, c_.kv_dim());
   observe(l, "v", vv_.data(), n, c_.kv_dim());
 
-  attention(l, cache, p0, n);
+  for (const Rows& seq : rows_) attention(l, seq);
   observe(l, "attn", attn_.data(), n, c_.q_dim());
 
   linear_.run(attn_.data(), n, c_.q_dim(), {{&w.wo, h}});
@@ -113,15 +142,41 @@ void Forward::each_token(int64_t n, const std::function<void(int64_t t)>& fn) {
   });
 }
 
-void Forward::logits(int64_t n, LogitsFor which, float* out) {
-  const int64_t hidden = c_.hidden_size;
-  const int64_t first = which == LogitsFor::kAll ? 0 : n - 1;
-  const int64_t rows = n - first;
+void Forward::logits(std::span<const SequenceStep> sequences) {
+  const int64_t hidden = c_.hidden_size, vocab = c_.vocab_size;
   const float eps = static_cast<float>(c_.rms_norm_eps);
-  for (int64_t t = first; t < n; ++t)
-    k_.rmsnorm(x_.data() + t * hidden, model_.weights().final_norm.data(), hidden, eps,
-               h_.data() + (t - first) * hidden);
-  linear_.run(h_.data(), rows, hidden, {{&model_.weights().output, out}});
+  // The rows whose logits are wanted, normalized into h_ in step order.
+  int64_t rows = 0, row = 0, wanting = 0;
+  const SequenceStep* last = nullptr;
+  for (const SequenceStep& s : sequences) {
+    const int64_t n = static_cast<int64_t>(s.tokens.size());
+    if (s.which != LogitsFor::kNone && n > 0) {
+      const int64_t first = s.which == LogitsFor::kAll ? 0 : n - 1;
+      for (int64_t t = first; t < n; ++t, ++rows)
+        k_.rmsnorm(x_.data() + (row + t) * hidden, model_.weights().final_norm.data(), hidden, eps,
+                   h_.data() + rows * hidden);
+      ++wanting;
+      last = &s;
+    }
+    row += n;
+  }
+  if (rows == 0) return;
+  // One sequence's logits go straight to it; several share one product and
+  // are handed out after.
+  if (wanting == 1) {
+    linear_.run(h_.data(), rows, hidden, {{&model_.weights().output, last->logits}});
+    return;
+  }
+  if (logits_.size() < static_cast<size_t>(rows * vocab)) logits_.resize(static_cast<size_t>(rows * vocab));
+  linear_.run(h_.data(), rows, hidden, {{&model_.weights().output, logits_.data()}});
+  const float* from = logits_.data();
+  for (const SequenceStep& s : sequences) {
+    const int64_t n = static_cast<int64_t>(s.tokens.size());
+    if (s.which == LogitsFor::kNone || n == 0) continue;
+    const int64_t count = (s.which == LogitsFor::kAll ? n : 1) * vocab;
+    std::memcpy(s.logits, from, static_cast<size_t>(count) * sizeof(float));
+    from += count;
+  }
 }
 
 }  // namespace mobilellm::model

@@ -69,7 +69,7 @@ void Metrics::cancelled() {
   ++cancelled_;
 }
 
-std::string Metrics::render(int slots_total, int slots_busy, int queue_depth, int queue_limit) const {
+std::string Metrics::render(const Gauges& g) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
   header(out, "mobilellm_requests_total", "counter", "HTTP requests by endpoint and status.");
@@ -98,13 +98,28 @@ std::string Metrics::render(int slots_total, int slots_busy, int queue_depth, in
   header(out, "mobilellm_time_per_output_token_seconds", "histogram", "Mean time per generated token after the first.");
   per_token_.render(out, "mobilellm_time_per_output_token_seconds", "");
   header(out, "mobilellm_slots", "gauge", "Generation slots.");
-  out += "mobilellm_slots " + std::to_string(slots_total) + "\n";
+  out += "mobilellm_slots " + std::to_string(g.slots_total) + "\n";
   header(out, "mobilellm_slots_busy", "gauge", "Slots generating now.");
-  out += "mobilellm_slots_busy " + std::to_string(slots_busy) + "\n";
+  out += "mobilellm_slots_busy " + std::to_string(g.slots_busy) + "\n";
   header(out, "mobilellm_queue_depth", "gauge", "Requests waiting for a slot.");
-  out += "mobilellm_queue_depth " + std::to_string(queue_depth) + "\n";
+  out += "mobilellm_queue_depth " + std::to_string(g.queue_depth) + "\n";
   header(out, "mobilellm_queue_limit", "gauge", "Requests that may wait before new ones are refused with 503.");
-  out += "mobilellm_queue_limit " + std::to_string(queue_limit) + "\n";
+  out += "mobilellm_queue_limit " + std::to_string(g.queue_limit) + "\n";
+  header(out, "mobilellm_kv_cache_bytes", "gauge", "Bytes the slots' KV caches hold (as of each slot's last request).");
+  out += "mobilellm_kv_cache_bytes " + std::to_string(g.kv_cache_bytes) + "\n";
+  header(out, "mobilellm_batch_steps_total", "counter",
+         "Forward steps: each runs the next token of every generating request and at most one prompt chunk.");
+  out += "mobilellm_batch_steps_total " + std::to_string(g.steps.steps) + "\n";
+  header(out, "mobilellm_batch_sequences_total", "counter",
+         "Requests summed over the steps (divided by the steps: the mean batch size).");
+  out += "mobilellm_batch_sequences_total " + std::to_string(g.steps.sequences) + "\n";
+  header(out, "mobilellm_batch_tokens_total", "counter",
+         "Tokens summed over the steps (divided by the steps: the mean tokens per step).");
+  out += "mobilellm_batch_tokens_total " + std::to_string(g.steps.tokens) + "\n";
+  header(out, "mobilellm_batch_size", "gauge", "Requests in the last step.");
+  out += "mobilellm_batch_size " + std::to_string(g.steps.last_sequences) + "\n";
+  header(out, "mobilellm_batch_tokens", "gauge", "Tokens in the last step.");
+  out += "mobilellm_batch_tokens " + std::to_string(g.steps.last_tokens) + "\n";
   return out;
 }
 

@@ -7,7 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "mobilellm/engine.h"
+
 namespace mobilellm::server {
+
+// What /metrics reads from the scheduler and the engine when it renders.
+struct Gauges {
+  int slots_total = 0, slots_busy = 0, queue_depth = 0, queue_limit = 0;
+  int64_t kv_cache_bytes = 0;
+  StepStats steps;
+};
 
 class Histogram {
  public:
@@ -33,8 +42,7 @@ class Metrics {
   void rejected(const std::string& reason);  // queue full, …
   void cancelled();
 
-  // Gauges are read when rendering.
-  std::string render(int slots_total, int slots_busy, int queue_depth, int queue_limit) const;
+  std::string render(const Gauges& gauges) const;
 
  private:
   mutable std::mutex mutex_;

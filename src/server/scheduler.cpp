@@ -65,7 +65,9 @@ Scheduler::Admission Scheduler::acquire(std::span<const int32_t> prompt, const s
 void Scheduler::release(int slot) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    slots_[static_cast<size_t>(slot)].busy = false;
+    Slot& s = slots_[static_cast<size_t>(slot)];
+    s.busy = false;
+    s.cache_bytes = s.session->cache_bytes();
   }
   changed_.notify_all();
 }
@@ -73,6 +75,13 @@ void Scheduler::release(int slot) {
 int Scheduler::busy() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.busy; }));
+}
+
+int64_t Scheduler::cache_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t total = 0;
+  for (const Slot& s : slots_) total += s.cache_bytes;
+  return total;
 }
 
 int Scheduler::queued() const {

@@ -44,12 +44,15 @@ class Scheduler {
   int queued() const;
   int max_queue() const { return max_queue_; }
   int64_t context() const { return context_; }
+  // Bytes the slots' KV caches hold, each as of the end of its last request.
+  int64_t cache_bytes() const;
 
  private:
   struct Slot {
     std::unique_ptr<Session> session;
     bool busy = false;
     uint64_t last_used = 0;
+    int64_t cache_bytes = 0;  // read when released: a busy session belongs to its request's thread
   };
   int pick(std::span<const int32_t> prompt) const;  // a free slot; -1 if none
   void release(int slot);

@@ -111,9 +111,9 @@ bool models(ServerState& state, const httplib::Request&, httplib::Response& res)
 }
 
 bool metrics(ServerState& state, const httplib::Request&, httplib::Response& res) {
-  res.set_content(state.metrics.render(state.scheduler->slots(), state.scheduler->busy(), state.scheduler->queued(),
-                                       state.scheduler->max_queue()),
-                  "text/plain; version=0.0.4");
+  const Scheduler& s = *state.scheduler;
+  const Gauges gauges{s.slots(), s.busy(), s.queued(), s.max_queue(), s.cache_bytes(), state.engine->step_stats()};
+  res.set_content(state.metrics.render(gauges), "text/plain; version=0.0.4");
   return false;
 }
 

@@ -1,6 +1,7 @@
 """`mobilellm bench --reps N --warmup`: N samples per measurement, their mean
 and sample standard deviation (llama-bench's statistics, recomputed here with
-Python's `statistics`), and the text table's existing lines kept.
+Python's `statistics`), and the text table's existing lines kept; and
+`mobilellm bench --parallel N,… [--late-prompt L]`: streams that share steps.
 
     bench_reps.py --mobilellm BIN --work DIR
 """
@@ -54,6 +55,21 @@ def main() -> None:
     assert not any(line.startswith("reps ") for line in plain.splitlines()), plain
     spread = bench(args.mobilellm, model, "--reps", "2")
     assert "reps       2 per measurement" in spread and "decode stdev" in spread, spread
+
+    par = json.loads(bench(args.mobilellm, model, "--parallel", "1,2,3", "--late-prompt", "12", "--json"))
+    assert [r["streams"] for r in par["rows"]] == [1, 2, 3], par
+    assert par["late_prompt"] == 12 and par["late_idle_first_token_s"] > 0, par
+    for r in par["rows"]:
+        assert r["aggregate_tokens_per_s"] > 0 and r["late_first_token_s"] > 0, r
+        # Every stream's prompt and tokens, and the late prompt, go through shared steps.
+        assert 1 <= r["mean_batch"] <= r["streams"] + 1, r
+    # (Whether they share steps depends on timing here: this model's steps take microseconds, less
+    # than starting a thread. The engine and server tests check the batching itself.)
+    table = bench(args.mobilellm, model, "--parallel", "1,2")
+    assert "aggregate tok/s" in table and "1.00x" in table, table
+    refused = subprocess.run([args.mobilellm, "bench", "-m", str(model), "--late-prompt", "4"], capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode != 0 and "--late-prompt needs --parallel" in refused.stderr, refused
     print("ok")
 
 

@@ -6,7 +6,12 @@
 //     int8 activation and KV rounding (tight budget);
 //   - against the float path on the original weights it stays within the
 //     documented budget (docs/QUANTIZATION.md);
-//   - the int8 KV cache of the full MobileLLM-Pro shape has the model card's size.
+//   - the int8 KV cache of the full MobileLLM-Pro shape has the model card's size;
+//   - a sequence's logits are bit for bit the same whether it runs alone or
+//     in steps beside other sequences (continuous batching) on int4 weights
+//     with an int8 cache (the int8 products are exact integers, the float
+//     part is per row); float matrices agree to rounding (the float GEMV and
+//     GEMM sum in different orders).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,6 +30,7 @@
 #include "model/random_checkpoint.h"
 #include "quant/q4_matrix.h"
 #include "runtime/dtype.h"
+#include "runtime/error.h"
 
 namespace mobilellm::model {
 namespace {
@@ -244,6 +250,143 @@ TEST(QuantizedForward, AMatrixInt4CannotHoldStaysBf16AndRunsInFloat) {
     max_diff = std::max(max_diff, std::fabs(whole[i] - fed[i]));
   }
   EXPECT_LE(max_diff, 1e-4f * max_abs);
+}
+
+// Sequences of different lengths, each read in chunks of `chunk` and then
+// decoded one token at a time, starting at different steps: the logits each
+// step hands a sequence, and the same sequence fed alone in the same chunks.
+struct Fed {
+  std::vector<std::vector<float>> batched, alone;  // per sequence: its logits, step after step
+};
+
+Fed feed_alone_and_batched(const Model& model, int64_t chunk, int threads) {
+  const int64_t vocab = model.config().vocab_size;
+  struct Sequence {
+    std::vector<int32_t> ids;
+    int64_t prompt;      // read in chunks; the rest one at a time
+    int64_t start_step;  // the step it joins
+    LogitsFor which;     // for its prompt chunks (decode tokens always kLast)
+  };
+  std::mt19937 rng(17);
+  auto ids = [&](int64_t n) {
+    std::vector<int32_t> v{1};
+    while (static_cast<int64_t>(v.size()) < n) v.push_back(static_cast<int32_t>(4 + rng() % 316));
+    return v;
+  };
+  // Windows of 16: the long prompts and the decodes cross them.
+  std::vector<Sequence> seqs = {{ids(60), 40, 0, LogitsFor::kAll},
+                                {ids(30), 3, 0, LogitsFor::kLast},
+                                {ids(50), 21, 2, LogitsFor::kNone},
+                                {ids(35), 1, 3, LogitsFor::kAll},
+                                {ids(45), 33, 5, LogitsFor::kLast}};
+  // The pieces a sequence is fed in, the same alone and batched.
+  auto pieces = [&](const Sequence& s) {
+    std::vector<std::pair<int64_t, int64_t>> out;  // [begin, end)
+    for (int64_t at = 0; at < s.prompt; at += chunk) out.push_back({at, std::min(s.prompt, at + chunk)});
+    for (int64_t at = s.prompt; at < static_cast<int64_t>(s.ids.size()); ++at) out.push_back({at, at + 1});
+    return out;
+  };
+  auto rows_of = [&](const Sequence& s, std::pair<int64_t, int64_t> piece) -> int64_t {
+    const bool prompt = piece.second - piece.first > 1 || piece.first < s.prompt;
+    const LogitsFor which = prompt ? s.which : LogitsFor::kLast;
+    return which == LogitsFor::kAll ? piece.second - piece.first : which == LogitsFor::kLast ? 1 : 0;
+  };
+  auto which_of = [&](const Sequence& s, std::pair<int64_t, int64_t> piece) {
+    return piece.second - piece.first > 1 || piece.first < s.prompt ? s.which : LogitsFor::kLast;
+  };
+
+  ThreadPool pool(threads);
+  Fed fed;
+  fed.alone.resize(seqs.size());
+  fed.batched.resize(seqs.size());
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    KvCache cache(model.config(), 128);
+    Forward forward(model, pool, 64);
+    for (auto piece : pieces(seqs[i])) {
+      std::vector<float> out(static_cast<size_t>(std::max<int64_t>(1, rows_of(seqs[i], piece)) * vocab));
+      forward.run(cache, std::span<const int32_t>(seqs[i].ids).subspan(piece.first, piece.second - piece.first),
+                  which_of(seqs[i], piece), out.data());
+      if (rows_of(seqs[i], piece) > 0) fed.alone[i].insert(fed.alone[i].end(), out.begin(), out.end());
+    }
+  }
+  std::vector<std::unique_ptr<KvCache>> caches;
+  for (size_t i = 0; i < seqs.size(); ++i) caches.push_back(std::make_unique<KvCache>(model.config(), 128));
+  Forward forward(model, pool, 64 * static_cast<int64_t>(seqs.size()));
+  std::vector<size_t> next(seqs.size(), 0);
+  for (int64_t step = 0;; ++step) {
+    std::vector<SequenceStep> steps;
+    std::vector<std::vector<float>> outs;
+    std::vector<size_t> who;
+    outs.reserve(seqs.size());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      const auto all = pieces(seqs[i]);
+      if (step < seqs[i].start_step || next[i] == all.size()) continue;
+      const auto piece = all[next[i]++];
+      outs.emplace_back(static_cast<size_t>(std::max<int64_t>(1, rows_of(seqs[i], piece)) * vocab));
+      steps.push_back({caches[i].get(),
+                       std::span<const int32_t>(seqs[i].ids).subspan(piece.first, piece.second - piece.first),
+                       which_of(seqs[i], piece), outs.back().data()});
+      who.push_back(rows_of(seqs[i], piece) > 0 ? i : seqs.size());
+    }
+    if (steps.empty() && step > 5) break;
+    forward.step(steps);
+    for (size_t k = 0; k < who.size(); ++k)
+      if (who[k] < seqs.size()) fed.batched[who[k]].insert(fed.batched[who[k]].end(), outs[k].begin(), outs[k].end());
+  }
+  return fed;
+}
+
+// tolerance 0: bit for bit; else relative to the largest logit.
+void expect_same(const Fed& fed, const std::string& what, float tolerance = 0) {
+  ASSERT_EQ(fed.alone.size(), fed.batched.size());
+  for (size_t i = 0; i < fed.alone.size(); ++i) {
+    ASSERT_EQ(fed.alone[i].size(), fed.batched[i].size()) << what << ", sequence " << i;
+    ASSERT_FALSE(fed.alone[i].empty());
+    float max_diff = 0, max_abs = 0;
+    for (size_t j = 0; j < fed.alone[i].size(); ++j) {
+      max_diff = std::max(max_diff, std::fabs(fed.alone[i][j] - fed.batched[i][j]));
+      max_abs = std::max(max_abs, std::fabs(fed.alone[i][j]));
+    }
+    if (tolerance == 0)
+      EXPECT_EQ(std::memcmp(fed.alone[i].data(), fed.batched[i].data(), fed.alone[i].size() * sizeof(float)), 0)
+          << what << ", sequence " << i << ": max diff " << max_diff;
+    else
+      EXPECT_LE(max_diff, tolerance * max_abs) << what << ", sequence " << i << " (max |logit| " << max_abs << ")";
+  }
+}
+
+TEST(BatchedStep, EverySequenceGetsTheLogitsItGetsAlone) {
+  // Chunks of 9: steps of 1 to 30 rows, so the int4 GEMM runs its single-token,
+  // small-batch and (where the CPU has AMX) tile paths on the same rows.
+  expect_same(feed_alone_and_batched(*models().q4, 9, 3), "q4g32, int8 cache");
+  expect_same(feed_alone_and_batched(*models().q4, 16, 1), "q4g32, int8 cache, one thread");
+  expect_same(feed_alone_and_batched(*models().original, 9, 3), "bf16, float cache", 2e-5f);
+  // A float o_proj's rounding can move an int8 rounding step of the next activations.
+  expect_same(feed_alone_and_batched(*mixed_models().q4, 5, 2), "q4g32 with a bf16 o_proj", 1e-2f);
+}
+
+TEST(BatchedStep, RefusesBadStepsBeforeRunningAny) {
+  const Model& model = *models().q4;
+  ThreadPool pool(1);
+  Forward forward(model, pool, 8);
+  KvCache a(model.config(), 128), b(model.config(), 4);
+  std::vector<int32_t> ok = {1, 5, 6}, five = {1, 2, 3, 4, 5}, bad = {1, 999};
+  std::vector<float> out(static_cast<size_t>(model.config().vocab_size));
+  auto refused = [&](std::vector<SequenceStep> steps, const char* expected) {
+    try {
+      forward.step(steps);
+      ADD_FAILURE() << "no error for " << expected;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(a.size(), 0);
+    EXPECT_EQ(b.size(), 0);
+  };
+  refused({{&a, ok, LogitsFor::kLast, out.data()}, {&b, five}}, "context limit");
+  refused({{&a, ok}, {&b, bad}}, "outside the vocabulary");
+  refused({{&a, ok}, {&a, ok}}, "same KV cache twice");
+  std::vector<int32_t> nine(9, 7);
+  refused({{&a, nine}}, "more than the batch");
 }
 
 TEST(QuantizedForward, Int8KvCacheHasTheModelCardSize) {

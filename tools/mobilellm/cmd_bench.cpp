@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_parallel.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "model/forward.h"
@@ -171,7 +172,8 @@ std::vector<int64_t> parse_list(const std::string& text, const char* what) {
 
 void add_bench_command(CLI::App& app) {
   struct Options {
-    std::string model, prompt = "512,2048,8192", synthetic;
+    std::string model, prompt = "512,2048,8192", synthetic, parallel;
+    int64_t late_prompt = 0;
     int64_t gen = 128;
     int64_t batch = model::Forward::kDefaultBatch;
     int threads = 0, reps = 1;
@@ -197,7 +199,32 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--warmup", opts->warmup, "Run each measurement once unmeasured first (as llama-bench does)");
   cmd->add_flag("--all-global", opts->all_global, "Run every layer as a global (full-attention) layer");
   cmd->add_flag("--json", opts->json, "Print one JSON object instead of the table");
+  cmd->add_option("--parallel", opts->parallel,
+                  "Stream counts N,…: N greedy generations at once through the engine's batched steps (each a "
+                  "--prompt-token prompt, the first length given, then --gen tokens; -b tokens of prompt per step); "
+                  "prints aggregate tok/s, the gaps between a stream's tokens, and the mean batch");
+  cmd->add_option("--late-prompt", opts->late_prompt,
+                  "With --parallel: a request with a prompt this long arrives once the streams decode; prints its "
+                  "time to first token against an idle engine, and the streams' longest wait meanwhile")
+      ->check(CLI::PositiveNumber);
   cmd->callback([opts] {
+    if (!opts->parallel.empty()) {
+      ParallelBenchOptions p;
+      p.model = resolve_model_arg(opts->model);
+      p.threads = resolve_threads(opts->threads);
+      p.streams = parse_list(opts->parallel, "--parallel");
+      const std::vector<int64_t> prompts = parse_list(opts->prompt, "--prompt");
+      if (prompts.empty()) throw Error("--prompt: no length");
+      p.prompt = prompts.front();
+      p.gen = opts->gen;
+      p.prefill_chunk = opts->batch;
+      p.late_prompt = opts->late_prompt;
+      p.json = opts->json;
+      if (p.streams.empty()) throw Error("--parallel: no stream count");
+      run_parallel_bench(p);
+      return;
+    }
+    if (opts->late_prompt > 0) throw Error("--late-prompt needs --parallel");
     const std::vector<int64_t> prompts = parse_list(opts->prompt, "--prompt");
     const std::vector<int64_t> synthetic = parse_list(opts->synthetic, "--synthetic-depth");
     opts->model = resolve_model_arg(opts->model);

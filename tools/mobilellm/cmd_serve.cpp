@@ -26,9 +26,16 @@ void add_serve_command(CLI::App& app) {
                   "Tokenizer (tokenizer.model, tokenizer.json or a directory; default: the checkpoint's)");
   cmd->add_option("--host", opts->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
-  cmd->add_option("--parallel", opts->parallel, "Generation slots (requests served at once)")
+  cmd->add_option("--parallel", opts->parallel,
+                  "Generation slots: requests served at once, their next tokens computed together in one step")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  cmd->add_option("-b,--batch-size", opts->engine.prefill_chunk,
+                  "Prompt tokens per step (chunked prefill). A long prompt is read this many tokens at a time, and "
+                  "the requests generating meanwhile get a token after each chunk: smaller makes them wait less "
+                  "between tokens, larger reads prompts faster")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--ctx", opts->context, "Context length per slot (0: min(model maximum, 8192))")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--queue", opts->max_queue, "Requests that may wait for a slot; more get 503")

@@ -9,9 +9,11 @@ namespace mobilellm::quant {
 namespace x86 {
 namespace {
 
-// From 16 tokens (one full A tile) AMX is 1.4–1.9× the VNNI kernel on the
-// 2-core Xeon; at 8 half of each tile would be padding (docs/KERNELS.md).
-constexpr int64_t kAmxMinTokens = 16;
+// From 8 tokens AMX beats the VNNI kernel even with half of each 16-token
+// tile padding: a decode step of 8 batched streams ran 1.23× faster with AMX
+// than with VNNI at 8–15 tokens, while at 2 and 4 tokens VNNI stays ahead
+// (BENCHMARKS.md "Continuous batching"). From 16 tokens AMX is 3–5× VNNI.
+constexpr int64_t kAmxMinTokens = 8;
 
 // The tile instructions. GCC's own _tile_loadd/_tile_stored asm declares no
 // memory access, so these carry a "memory" clobber: the compiler must finish

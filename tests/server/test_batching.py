@@ -1,0 +1,104 @@
+"""Continuous batching in `mobilellm serve`: requests served at once share
+forward steps, and each one's answer is what it gets alone. The tiny
+checkpoint is converted to q4g32 (int4 matrices, int8 KV cache), whose rows
+are exact whatever the batch, and served with prompt chunks of 8 tokens, so
+long prompts take several steps beside the others' tokens.
+"""
+import concurrent.futures
+import re
+import subprocess
+import urllib.request
+
+import openai
+import pytest
+
+from conftest import Server
+from test_openai_client import open_stream
+
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": 8}, "ok": {"type": "boolean"}},
+          "required": ["answer", "ok"], "additionalProperties": False}
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 12}},
+                                          "required": ["city"]}}}
+LONG = "A long prompt that runs on, sentence after sentence, well past the sliding window. " * 4
+
+
+@pytest.fixture(scope="module")
+def q4_server(mobilellm, model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("q4") / "tiny.q4g32"
+    subprocess.run([mobilellm, "convert", "-m", model_dir, "-o", str(out), "--scheme", "q4g32"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(mobilellm, str(out), ["--tokenizer", model_dir, "--parallel", "8", "--batch-size", "8",
+                                          "--threads", "2", "--ctx", "1024"])
+    yield server
+    assert server.stop() == 0, "".join(server.log[-50:])
+
+
+def metrics(server):
+    with urllib.request.urlopen(server.url + "/metrics", timeout=60) as r:
+        text = r.read().decode()
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"^(mobilellm_\w+) (\S+)$", text, re.M)}
+
+
+# Eight requests of different lengths and settings: greedy and seeded sampling,
+# a stop string, logprobs, echo, a JSON schema, a forced tool call, a long prompt.
+REQUESTS = [
+    ("chat", dict(messages=[{"role": "user", "content": "Hi"}], max_tokens=30, temperature=0)),
+    ("chat", dict(messages=[{"role": "user", "content": LONG}], max_tokens=20, temperature=0)),
+    ("chat", dict(messages=[{"role": "user", "content": "Sample me"}], max_tokens=25, temperature=0.9, seed=11,
+                  logprobs=True, top_logprobs=2)),
+    ("completion", dict(prompt="Once upon a time", max_tokens=2, temperature=0)),
+    ("completion", dict(prompt="Echo this back", max_tokens=12, temperature=0.7, seed=5, echo=True, logprobs=2,
+                        stop=["e"])),
+    ("chat", dict(messages=[{"role": "user", "content": "Answer in JSON"}], max_tokens=60, temperature=0.7, seed=4,
+                  response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": SCHEMA}})),
+    ("chat", dict(messages=[{"role": "user", "content": "Weather in Oslo?"}], max_tokens=60, temperature=0.8, seed=5,
+                  tools=[WEATHER], tool_choice={"type": "function", "function": {"name": "get_weather"}})),
+    ("completion", dict(prompt=LONG + " And then", max_tokens=17, temperature=0)),
+]
+
+
+def answer(client, kind, args):
+    if kind == "chat":
+        r = client.chat.completions.create(model="tiny", **args)
+        c = r.choices[0]
+        calls = [(t.function.name, t.function.arguments) for t in c.message.tool_calls or []]
+        lp = [(e.token, e.logprob) for e in c.logprobs.content] if c.logprobs else None
+        return c.message.content, calls, lp, c.finish_reason, r.usage.completion_tokens
+    r = client.completions.create(model="tiny", **args)
+    c = r.choices[0]
+    lp = (c.logprobs.tokens, c.logprobs.token_logprobs) if c.logprobs else None
+    return c.text, lp, c.finish_reason, r.usage.completion_tokens
+
+
+def test_batched_answers_equal_answers_alone(q4_server):
+    client = openai.OpenAI(base_url=q4_server.url + "/v1", api_key="x", max_retries=0, timeout=300)
+    alone = [answer(client, kind, args) for kind, args in REQUESTS]
+    before = metrics(q4_server)
+    with concurrent.futures.ThreadPoolExecutor(len(REQUESTS)) as pool:
+        together = list(pool.map(lambda r: answer(client, *r), REQUESTS))
+    after = metrics(q4_server)
+    for i, (a, b) in enumerate(zip(alone, together)):
+        assert a == b, f"request {i}"
+    steps = after["mobilellm_batch_steps_total"] - before["mobilellm_batch_steps_total"]
+    sequences = after["mobilellm_batch_sequences_total"] - before["mobilellm_batch_sequences_total"]
+    assert sequences / steps > 1.5, (sequences, steps)  # they shared steps
+    assert after["mobilellm_batch_tokens"] <= 8 + len(REQUESTS)  # a prompt chunk of 8 at most, one token each else
+    assert after["mobilellm_slots_busy"] == 0
+    assert after["mobilellm_kv_cache_bytes"] > 0
+
+
+def test_disconnect_in_the_middle_of_a_batch(q4_server):
+    client = openai.OpenAI(base_url=q4_server.url + "/v1", api_key="x", max_retries=0, timeout=300)
+    others = REQUESTS[:3] + REQUESTS[7:]
+    alone = [answer(client, kind, args) for kind, args in others]
+    cancelled = metrics(q4_server)["mobilellm_cancelled_generations_total"]
+    with concurrent.futures.ThreadPoolExecutor(len(others)) as pool:
+        s = open_stream(q4_server, max_tokens=500)  # read up to its first token
+        futures = [pool.submit(answer, client, kind, args) for kind, args in others]
+        s.close()  # the client goes away while the others run
+        together = [f.result() for f in futures]
+    assert together == alone
+    m = metrics(q4_server)
+    assert m["mobilellm_cancelled_generations_total"] == cancelled + 1
+    assert m["mobilellm_slots_busy"] == 0

@@ -50,7 +50,8 @@ class Model {
   Model(const std::string& path, const std::string& tokenizer, int64_t n_ctx, int n_threads, bool verify,
         const std::string& model_name) {
     nb::gil_scoped_release unlocked;
-    engine_ = mobilellm::Engine::load({.model = path, .tokenizer = tokenizer, .threads = n_threads, .verify = verify});
+    engine_ = mobilellm::Engine::load(
+        {.model = path, .tokenizer = tokenizer, .threads = n_threads, .verify = verify, .require_tokenizer = true});
     session_ = engine_->new_session(n_ctx);
     openai_ =
         std::make_unique<mobilellm::OpenAIResponder>(engine_, model_name.empty() ? engine_->info().name : model_name);

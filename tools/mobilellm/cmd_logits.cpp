@@ -33,8 +33,11 @@ void add_logits_command(CLI::App& app) {
     if (ids.empty()) throw Error("--ids is empty");
     opts->model = resolve_model_arg(opts->model);
     io::check_output_path(opts->out, opts->force);
-    auto engine =
-        Engine::load({.model = opts->model, .threads = resolve_threads(opts->threads), .require_tokenizer = false});
+    auto engine = Engine::load({.model = opts->model,
+                                .tokenizer = {},
+                                .threads = resolve_threads(opts->threads),
+                                .verify = false,
+                                .require_tokenizer = false});
     const std::vector<float> logits =
         engine->new_session(std::min<int64_t>(static_cast<int64_t>(ids.size()), engine->info().max_context))
             ->logits(ids);

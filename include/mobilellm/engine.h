@@ -150,6 +150,12 @@ class Session {
   // the vocabulary, bad sampling settings); the session stays usable.
   GenerateResult generate(const GenerateRequest& request, const TokenCallback& on_token = {});
 
+  // The logits of every position of `ids`, run from an empty cache as one
+  // forward pass: [ids.size()][vocab_size] floats, row-major, the numbers
+  // `mobilellm logits` writes. The cache then holds `ids`. Throws Error for
+  // an empty list, one longer than the context, or an id outside the vocabulary.
+  std::vector<float> logits(std::span<const int32_t> ids);
+
   void reset();                                // forget the cache
   const std::vector<int32_t>& tokens() const;  // the tokens the KV cache holds, in order
   int64_t context() const;

@@ -193,6 +193,24 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
   return result;
 }
 
+std::vector<float> Session::logits(std::span<const int32_t> ids) {
+  Impl& s = *impl_;
+  const int64_t vocab = s.engine.model->config().vocab_size;
+  GenerateRequest checked;
+  checked.prompt.assign(ids.begin(), ids.end());
+  checked.max_tokens = 0;
+  validate(checked, s.cache.max_context(), s.engine.model->config());
+  reset();
+  std::vector<float> out(ids.size() * static_cast<size_t>(vocab));
+  try {
+    s.run_forward(ids, model::LogitsFor::kAll, out.data(), nullptr);
+  } catch (...) {
+    reset();
+    throw;
+  }
+  return out;
+}
+
 void Session::reset() {
   impl_->cache.clear();
   impl_->history.clear();

@@ -1,5 +1,7 @@
 #include "hub/pull.h"
 
+#include "mobilellm/hub.h"
+
 #include "hub/cache.h"
 #include "hub/client.h"
 #include "hub/download.h"
@@ -65,3 +67,21 @@ std::optional<PullResult> find_cached(const fs::path& cache_dir, const ModelRef&
 }
 
 }  // namespace mobilellm::hub
+
+namespace mobilellm {
+
+bool is_hub_model_name(const std::string& text) {
+  hub::ModelRef parsed;
+  return hub::parse_model_ref(text, parsed);
+}
+
+std::optional<std::filesystem::path> find_cached_model(const std::string& ref) {
+  hub::ModelRef parsed;
+  if (!hub::parse_model_ref(ref, parsed)) return std::nullopt;
+  if (auto cached = hub::find_cached(hub::default_cache_dir(), parsed)) return cached->model;
+  return std::nullopt;
+}
+
+std::filesystem::path hub_cache_dir() { return hub::default_cache_dir(); }
+
+}  // namespace mobilellm

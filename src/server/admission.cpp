@@ -22,28 +22,6 @@ std::optional<Admitted> admit(ServerState& state, const httplib::Request& http, 
   return std::nullopt;
 }
 
-int64_t completion_budget(const ServerState& state, int64_t prompt_tokens, std::optional<int64_t> requested,
-                          const std::string& prompt_param) {
-  const int64_t context = state.context;
-  if (prompt_tokens > context)
-    throw invalid_request("this model's context length is " + std::to_string(context) + " tokens, but the prompt has " +
-                              std::to_string(prompt_tokens) + " tokens; it is not truncated",
-                          prompt_param, "context_length_exceeded");
-  if (!requested) {
-    if (prompt_tokens == context)
-      throw invalid_request(
-          "the prompt fills the whole context of " + std::to_string(context) + " tokens, leaving none for the answer",
-          prompt_param, "context_length_exceeded");
-    return context - prompt_tokens;
-  }
-  if (prompt_tokens + *requested > context)
-    throw invalid_request("this model's context length is " + std::to_string(context) + " tokens, but " +
-                              std::to_string(prompt_tokens) + " prompt tokens and " + std::to_string(*requested) +
-                              " requested tokens make " + std::to_string(prompt_tokens + *requested),
-                          "max_tokens", "context_length_exceeded");
-  return *requested;
-}
-
 void record_generation(ServerState& state, const GenerateResult& result) {
   const int64_t generated = static_cast<int64_t>(result.tokens.size());
   if (result.finish == FinishReason::kCancelled) state.metrics.cancelled();

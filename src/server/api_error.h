@@ -18,6 +18,7 @@ class ApiError : public std::runtime_error {
         code_(std::move(code)) {}
 
   int status() const { return status_; }
+  const std::string& param() const { return param_; }
   Json body() const;
 
  private:

@@ -15,6 +15,7 @@
 #include "runtime/timer.h"
 #include "server/client_watch.h"
 #include "server/metrics.h"
+#include "server/openai_answer.h"
 #include "server/scheduler.h"
 #include "mobilellm/server.h"
 
@@ -31,6 +32,8 @@ struct ServerState {
   std::atomic<bool> ready{false};
   Metrics metrics;
   ClientWatch watch;
+
+  AnswerContext answer_context() const { return {*engine, *vocab, model_name, context}; }
 };
 
 // A request that got a slot, and the watch on its client.
@@ -42,12 +45,6 @@ struct Admitted {
 // Waits for a slot. Throws ApiError 503 (with Retry-After) when the queue is
 // full or the server shuts down; nullopt when the client left while waiting.
 std::optional<Admitted> admit(ServerState& state, const httplib::Request& http, std::span<const int32_t> prompt);
-
-// The number of tokens to generate: `requested`, or what the context leaves.
-// Throws ApiError 400 when the prompt and the answer do not fit the context.
-// `prompt_param` names the prompt in the error ("messages", "prompt").
-int64_t completion_budget(const ServerState& state, int64_t prompt_tokens, std::optional<int64_t> requested,
-                          const std::string& prompt_param);
 
 // Metrics of one finished generation.
 void record_generation(ServerState& state, const GenerateResult& result);

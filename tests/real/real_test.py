@@ -68,6 +68,7 @@ def mode_logits(a, gguf: Path) -> None:
     text = TEXT.read_text(encoding="utf-8")
     ours_ids = run([a.mobilellm, "tokenize", "--tokenizer", gguf], stdin=text).stdout.split()
     expect(ours_ids[: len(ids)] == ids, f"our tokenization of {TEXT} starts with transformers' {len(ids)} ids")
+    ours_file.unlink(missing_ok=True)  # a rerun in the same build tree: logits never overwrites
     run([a.mobilellm, "logits", "-m", gguf, "--ids", " ".join(ids), "--out", ours_file])
     ref = np.fromfile(ref_file, dtype="<f4").reshape(len(ids), -1).astype(np.float64)
     ours = np.fromfile(ours_file, dtype="<f4").reshape(ref.shape).astype(np.float64)

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "hub/cache.h"
 #include "hub/client.h"
+#include "mobilellm/hub.h"
 #include "pull_progress.h"
 #include "runtime/error.h"
 #include "runtime/thread_pool.h"
@@ -15,8 +15,8 @@ namespace mobilellm::cli {
 std::string resolve_model_arg(const std::string& arg) {
   hub::ModelRef ref;
   if (std::filesystem::exists(arg) || !hub::parse_model_ref(arg, ref)) return arg;
-  const std::filesystem::path cache_dir = hub::default_cache_dir();
-  if (auto cached = hub::find_cached(cache_dir, ref)) return cached->model.string();
+  if (auto cached = find_cached_model(arg)) return cached->string();
+  const std::filesystem::path cache_dir = hub_cache_dir();
   if (hub::offline_mode())
     throw Error(arg + " is not in the Hugging Face cache (" + cache_dir.string() +
                 ") and HF_HUB_OFFLINE is set: run `mobilellm pull " + arg + "` where the Hub is reachable");

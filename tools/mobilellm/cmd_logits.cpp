@@ -1,13 +1,13 @@
 // `mobilellm logits`: the logits of every position as raw little-endian
-// float32 [number of ids][vocab_size], row-major. External checks depend on
-// this contract: keep it exactly.
+// float32 [number of ids][vocab_size], row-major (Session::logits). External
+// checks depend on this contract: keep it exactly.
 #include <cstdio>
 #include <vector>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "io/atomic_output.h"
-#include "model/forward.h"
+#include "mobilellm/engine.h"
 #include "runtime/error.h"
 
 namespace mobilellm::cli {
@@ -33,13 +33,14 @@ void add_logits_command(CLI::App& app) {
     if (ids.empty()) throw Error("--ids is empty");
     opts->model = resolve_model_arg(opts->model);
     io::check_output_path(opts->out, opts->force);
-    auto model = model::Model::load(opts->model);
-    const auto& c = model->config();
-    ThreadPool pool(resolve_threads(opts->threads));
-    model::KvCache cache(c, std::max<int64_t>(static_cast<int64_t>(ids.size()), 1));
-    model::Forward forward(*model, pool);
-    std::vector<float> logits(ids.size() * static_cast<size_t>(c.vocab_size));
-    forward.run(cache, ids, model::LogitsFor::kAll, logits.data());
+    auto engine = Engine::load({.model = opts->model,
+                                .tokenizer = {},
+                                .threads = resolve_threads(opts->threads),
+                                .verify = false,
+                                .require_tokenizer = false});
+    const std::vector<float> logits =
+        engine->new_session(std::min<int64_t>(static_cast<int64_t>(ids.size()), engine->info().max_context))
+            ->logits(ids);
     io::write_file_atomically(opts->out, logits.data(), logits.size() * sizeof(float));
   });
 }

@@ -17,6 +17,7 @@
 #include "runtime/cpu_features.h"
 #include "runtime/dtype.h"
 #include "tables_under_test.h"
+#include "support/threads_or_skip.h"
 
 namespace mobilellm::quant {
 namespace {
@@ -274,6 +275,7 @@ TEST(Q4Matmul, EveryIsaMatchesTheScalarTwin) {
 }
 
 TEST(Q4Matmul, ThreadPoolSplitMatchesOneCall) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   const int64_t rows = 83, cols = 640, m = 5;
   Packed p = make_weights(Q4Scheme::kGroup32, rows, cols, 1);
   std::vector<float> xf = make_activations(m, cols, 2);

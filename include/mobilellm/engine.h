@@ -135,6 +135,16 @@ struct GenerateResult {
   double decode_seconds = 0;  // from the first sampled token to the end
 };
 
+// What this build runs on this CPU, as llama.cpp prints its system info: for
+// `mobilellm --version` and bug reports. MOBILELLM_ISA applies; throws Error
+// when it names a table this build or CPU cannot run.
+struct SystemInfo {
+  std::string cpu_features;   // e.g. "avx2 avx512 avx512-vnni", "neon neon-dotprod neon-i8mm"
+  std::string float_kernels;  // the table of bf16 / f32 checkpoints: scalar, avx2, avx512, neon
+  std::string quant_kernels;  // the table of int4 models (q4g32, q4cw, q4_1): scalar, avx2, avx512, amx, neon, i8mm
+};
+SystemInfo system_info();
+
 class Engine;
 
 class Session {

@@ -22,6 +22,7 @@ const FloatKernels* compiled_table(Isa isa) {
 #endif
 #if defined(__aarch64__)
     case Isa::kNeon: return &kNeonFloatKernels;
+    case Isa::kI8mm: return &kNeonFloatKernels;  // i8mm has no float kernels of its own
 #endif
     default: return nullptr;
   }
@@ -35,12 +36,15 @@ bool cpu_runs(Isa isa) {
     case Isa::kAvx512: return cpu.avx512;
     case Isa::kAmx: return cpu.avx512 && cpu.amx_int8;
     case Isa::kNeon: return cpu.neon;
+    case Isa::kI8mm: return cpu.neon && cpu.neon_dotprod && cpu.neon_i8mm;
   }
   return false;
 }
 
 constexpr TableFamily<FloatKernels> kFloatFamily = {compiled_table, cpu_runs,
-                                                    "amx needs AVX-512 and AMX-INT8 and runs the avx512 float kernels"};
+                                                    "amx needs AVX-512 and AMX-INT8 and runs the avx512 float kernels, "
+                                                    "i8mm needs the dot-product and i8mm extensions and runs the neon "
+                                                    "float kernels"};
 
 }  // namespace
 
@@ -51,6 +55,7 @@ const char* isa_name(Isa isa) {
     case Isa::kAvx512: return "avx512";
     case Isa::kAmx: return "amx";
     case Isa::kNeon: return "neon";
+    case Isa::kI8mm: return "i8mm";
   }
   return "?";
 }
@@ -60,7 +65,8 @@ std::optional<Isa> forced_isa() {
   if (!forced || !*forced) return std::nullopt;
   for (Isa isa : kAllIsas)
     if (std::string(forced) == isa_name(isa)) return isa;
-  throw Error(std::string("MOBILELLM_ISA=") + forced + ": unknown ISA (expected scalar, avx2, avx512, amx or neon)");
+  throw Error(std::string("MOBILELLM_ISA=") + forced +
+              ": unknown ISA (expected scalar, avx2, avx512, amx, neon or i8mm)");
 }
 
 const FloatKernels* float_kernels_for(Isa isa) { return table_for(kFloatFamily, isa); }

@@ -11,10 +11,11 @@
 
 namespace mobilellm::kernels {
 
-// kAmx: AVX-512 plus AMX-INT8 tiles; only the quantized family has an AMX
-// table, the float family runs AVX-512's there.
-enum class Isa : uint8_t { kScalar, kAvx2, kAvx512, kAmx, kNeon };
-constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAmx, Isa::kNeon};
+// kAmx: AVX-512 plus AMX-INT8 tiles; kI8mm: NEON with the dot-product and
+// int8 matrix-multiply extensions. Only the quantized family has tables of
+// their own; the float family runs AVX-512's and NEON's there.
+enum class Isa : uint8_t { kScalar, kAvx2, kAvx512, kAmx, kNeon, kI8mm };
+constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAmx, Isa::kNeon, Isa::kI8mm};
 const char* isa_name(Isa isa);
 // The ISA that MOBILELLM_ISA forces: nullopt when unset or empty; an Error
 // when it names none.
@@ -54,7 +55,7 @@ struct FloatKernels {
                     int64_t head_dim, float scale, float* out, float* scratch);
 };
 
-// The best table this CPU runs (MOBILELLM_ISA=scalar|avx2|avx512|amx|neon overrides, for tests and triage).
+// The best table this CPU runs (MOBILELLM_ISA=scalar|avx2|avx512|amx|neon|i8mm overrides, for tests and triage).
 const FloatKernels& float_kernels();
 // The table for one ISA, or nullptr when it was not compiled in or this CPU cannot run it.
 const FloatKernels* float_kernels_for(Isa isa);

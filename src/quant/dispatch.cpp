@@ -19,6 +19,7 @@ const QuantKernels* compiled_table(Isa isa) {
 #endif
 #if defined(__aarch64__)
     case Isa::kNeon: return &kNeonQuantKernels;
+    case Isa::kI8mm: return &kI8mmQuantKernels;
 #endif
     default: return nullptr;
   }
@@ -33,6 +34,7 @@ bool cpu_runs(Isa isa) {
     case Isa::kAvx512: return cpu.avx512 && cpu.avx512_vnni;
     case Isa::kAmx: return cpu.avx512 && cpu.avx512_vnni && cpu.amx_int8;
     case Isa::kNeon: return cpu.neon && cpu.neon_dotprod;
+    case Isa::kI8mm: return cpu.neon && cpu.neon_dotprod && cpu.neon_i8mm;
   }
   return false;
 }
@@ -40,7 +42,7 @@ bool cpu_runs(Isa isa) {
 constexpr kernels::TableFamily<QuantKernels> kQuantFamily = {
     compiled_table, cpu_runs,
     "the quantized avx512 table needs AVX-512 VNNI, amx also AMX-INT8 and the kernel's tile-data permission, "
-    "neon the dot-product extension"};
+    "neon the dot-product extension, i8mm also the int8 matrix-multiply extension"};
 
 }  // namespace
 

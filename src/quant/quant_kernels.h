@@ -34,9 +34,9 @@ struct QuantKernels {
                                 const SoftmaxState& state);
 };
 
-// The best table this CPU runs; MOBILELLM_ISA=scalar|avx2|avx512|amx|neon picks
-// another (avx512 needs AVX-512 VNNI, amx also AMX-INT8, neon the dot-product
-// extension).
+// The best table this CPU runs; MOBILELLM_ISA=scalar|avx2|avx512|amx|neon|i8mm
+// picks another (avx512 needs AVX-512 VNNI, amx also AMX-INT8, neon the
+// dot-product extension, i8mm also the int8 matrix-multiply extension).
 const QuantKernels& quant_kernels();
 // The table for one ISA, or nullptr when not compiled in or not runnable here.
 const QuantKernels* quant_kernels_for(kernels::Isa isa);

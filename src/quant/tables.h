@@ -12,6 +12,7 @@ extern const QuantKernels kAmxQuantKernels;     // x86/quant_amx.cpp
 #endif
 #if defined(__aarch64__)
 extern const QuantKernels kNeonQuantKernels;  // arm/quant_neon_dot.cpp
+extern const QuantKernels kI8mmQuantKernels;  // arm/quant_neon_i8mm.cpp
 #endif
 
 // Dequantization constant of kGroup32 blocks: scale = amax / 7.5 (the kernels

@@ -12,6 +12,11 @@
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
+
+#include <fstream>
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1 << 13)  // Linux 5.10; older kernel headers lack the name
+#endif
 #endif
 
 namespace mobilellm {
@@ -28,6 +33,21 @@ bool amx_permitted() {
 #else
   return false;
 #endif
+}
+#endif
+
+#if defined(__aarch64__) && defined(__linux__)
+// An arm64 kernel names the CPU implementer of every core in /proc/cpuinfo;
+// under qemu-user the file is the host's (x86: "vendor_id" and no implementer).
+bool cpuinfo_is_foreign() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  if (!cpuinfo) return false;
+  bool any_line = false;
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("CPU implementer", 0) == 0) return false;
+    any_line = true;
+  }
+  return any_line;
 }
 #endif
 
@@ -63,6 +83,8 @@ CpuFeatures detect() {
   f.neon = true;
 #if defined(__linux__)
   f.neon_dotprod = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+  f.neon_i8mm = (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0;
+  f.emulated = cpuinfo_is_foreign();
 #endif
 #endif
   return f;
@@ -90,6 +112,8 @@ std::string describe(const CpuFeatures& f) {
   add(f.amx_int8, "amx-int8");
   add(f.neon, "neon");
   add(f.neon_dotprod, "neon-dotprod");
+  add(f.neon_i8mm, "neon-i8mm");
+  add(f.emulated, "(emulated)");
   return s.empty() ? "scalar" : s;
 }
 

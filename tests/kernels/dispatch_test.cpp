@@ -47,7 +47,10 @@ int choose_with(const char* value) {
 }
 
 TEST(DispatchDeathTest, RejectsUnknownOrUnrunnableIsa) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process: the choice is made once per process
+  // A fresh process: the choice is made once per process. Under qemu-user
+  // the binary cannot exec itself (the host runs no aarch64 binaries), so
+  // there the child is a fork, before any test chose (death tests run first).
+  GTEST_FLAG_SET(death_test_style, cpu_features().emulated ? "fast" : "threadsafe");
   EXPECT_EXIT(choose_with("sse9"), testing::ExitedWithCode(3), "unknown ISA");
 #if defined(__x86_64__)
   EXPECT_EXIT(choose_with("neon"), testing::ExitedWithCode(3), "not compiled into this build");

@@ -3,6 +3,7 @@
 // under the sanitizers, where matmul_test's block-crossing shapes stand in.
 #include "kernel_test_util.h"
 #include "runtime/thread_pool.h"
+#include "support/threads_or_skip.h"
 
 namespace mobilellm::kernels::test {
 namespace {
@@ -10,6 +11,7 @@ namespace {
 class LargeMatmulTest : public testing::TestWithParam<const FloatKernels*> {};
 
 TEST_P(LargeMatmulTest, ModelShapes) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   if (GetParam()->isa == Isa::kScalar) GTEST_SKIP() << "the reference itself";
   ThreadPool pool(2);
   struct Shape {

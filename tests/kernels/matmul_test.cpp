@@ -6,6 +6,7 @@
 
 #include "kernel_test_util.h"
 #include "runtime/thread_pool.h"
+#include "support/threads_or_skip.h"
 
 namespace mobilellm::kernels::test {
 namespace {
@@ -94,6 +95,7 @@ TEST_P(MatmulTest, ColumnRangeWritesOnlyItsColumns) {
 }
 
 TEST_P(MatmulTest, ThreadedMatchesReference) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   for (int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
     for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1, 37, 33},

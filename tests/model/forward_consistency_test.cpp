@@ -11,6 +11,7 @@
 #include "model/forward.h"
 #include "model/random_checkpoint.h"
 #include "runtime/error.h"
+#include "support/threads_or_skip.h"
 
 namespace mobilellm::model {
 namespace {
@@ -69,6 +70,7 @@ ModelConfig variant(const std::string& name) {
 }
 
 TEST_P(ForwardConsistency, SameLogitsHoweverFed) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   auto dir = write_variant(GetParam(), variant(GetParam()));
   auto model = Model::load(dir);
   std::vector<int32_t> ids(60);  // more than 3 windows (16) and several chunks (8)
@@ -84,6 +86,7 @@ TEST_P(ForwardConsistency, SameLogitsHoweverFed) {
 INSTANTIATE_TEST_SUITE_P(Variants, ForwardConsistency, testing::Values("pro_pattern", "chunked"));
 
 TEST(KvCache, RewindKeepsOnlyWhatIsStillValid) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   ModelConfig c = small_vocab(preset_config("tiny"));
   auto dir = write_variant("rewind", c);
   auto model = Model::load(dir);

@@ -17,6 +17,7 @@
 #include "runtime/cpu_features.h"
 #include "runtime/dtype.h"
 #include "tables_under_test.h"
+#include "support/threads_or_skip.h"
 
 namespace mobilellm::quant {
 namespace {
@@ -215,6 +216,16 @@ TEST(Q4Matmul, ScalarTwinMatchesTheDequantizedProduct) {
   }
 }
 
+// The i8mm table does the twin's float work operation for operation (both
+// built without contracted multiply-adds): it must match to the bit.
+bool bit_exact(const QuantKernels& k) { return k.isa == kernels::Isa::kI8mm; }
+
+uint32_t bits(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
 TEST(Q4Matmul, EveryIsaMatchesTheScalarTwin) {
   struct Shape {
     int64_t rows, cols, m;
@@ -246,6 +257,13 @@ TEST(Q4Matmul, EveryIsaMatchesTheScalarTwin) {
               ASSERT_EQ(got[i * ldy + r], -1.0f) << isa_label(*k) << ": wrote past the matrix's rows";
               continue;
             }
+            if (bit_exact(*k)) {
+              ASSERT_EQ(bits(got[i * ldy + r]), bits(want[i * ldy + r]))
+                  << isa_label(*k) << " (bit for bit) scheme " << static_cast<int>(scheme) << " shape " << s.rows << "x"
+                  << s.cols << " m " << s.m << " token " << i << " row " << r << ": " << got[i * ldy + r] << " vs "
+                  << want[i * ldy + r];
+              continue;
+            }
             ASSERT_NEAR(got[i * ldy + r], want[i * ldy + r], bound(x, i, p, r, 2e-6))
                 << isa_label(*k) << " scheme " << static_cast<int>(scheme) << " shape " << s.rows << "x" << s.cols
                 << " m " << s.m << " token " << i << " row " << r;
@@ -257,6 +275,7 @@ TEST(Q4Matmul, EveryIsaMatchesTheScalarTwin) {
 }
 
 TEST(Q4Matmul, ThreadPoolSplitMatchesOneCall) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   const int64_t rows = 83, cols = 640, m = 5;
   Packed p = make_weights(Q4Scheme::kGroup32, rows, cols, 1);
   std::vector<float> xf = make_activations(m, cols, 2);
@@ -279,6 +298,18 @@ TEST(QuantDispatch, AmxTableRunsWhereTheCpuHasAmx) {
   EXPECT_EQ(amx != nullptr, cpu.amx_int8 && cpu.avx512_vnni);
   if (amx) {
     EXPECT_EQ(amx->isa, kernels::Isa::kAmx);
+  }
+}
+
+// The i8mm table is runnable exactly where the CPU has the dot-product and
+// i8mm extensions (qemu-aarch64 -cpu max), so the bit-for-bit check above ran.
+TEST(QuantDispatch, I8mmTableRunsWhereTheCpuHasI8mm) {
+  const CpuFeatures& cpu = cpu_features();
+  const QuantKernels* i8mm = quant_kernels_for(kernels::Isa::kI8mm);
+  EXPECT_EQ(i8mm != nullptr, cpu.neon_dotprod && cpu.neon_i8mm);
+  if (i8mm) {
+    EXPECT_EQ(i8mm->isa, kernels::Isa::kI8mm);
+    EXPECT_EQ(quant_kernels().isa, kernels::Isa::kI8mm) << "the widest runnable table is chosen";
   }
 }
 

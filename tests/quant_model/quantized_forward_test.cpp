@@ -31,6 +31,7 @@
 #include "quant/q4_matrix.h"
 #include "runtime/dtype.h"
 #include "runtime/error.h"
+#include "support/threads_or_skip.h"
 
 namespace mobilellm::model {
 namespace {
@@ -182,6 +183,7 @@ Agreement compare(const std::vector<float>& reference, const std::vector<float>&
 }
 
 TEST(QuantizedForward, UsesTheInt4PathAndAnInt8Cache) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   const Model& m = *models().q4;
   EXPECT_TRUE(m.weights().any_int4());
   EXPECT_TRUE(m.config().int8_kv_cache);
@@ -189,6 +191,7 @@ TEST(QuantizedForward, UsesTheInt4PathAndAnInt8Cache) {
 }
 
 TEST(QuantizedForward, LogitsDoNotDependOnHowTokensAreFed) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   const std::vector<int32_t> ids = prompt(45);  // windows of 16 wrap twice
   const std::vector<float> whole = logits(*models().q4, ids, 64, 1);
   for (auto [batch, threads] : {std::pair{7, 1}, {1, 1}, {1, 3}, {16, 3}}) {
@@ -203,6 +206,7 @@ TEST(QuantizedForward, LogitsDoNotDependOnHowTokensAreFed) {
 }
 
 TEST(QuantizedForward, MatchesFloatOnDequantizedWeights) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   const std::vector<int32_t> ids = prompt(45);
   const int64_t vocab = small_config().vocab_size;
   const Agreement a = compare(logits(*models().dequantized, ids, 64, 2), logits(*models().q4, ids, 64, 2), vocab);
@@ -213,6 +217,7 @@ TEST(QuantizedForward, MatchesFloatOnDequantizedWeights) {
 }
 
 TEST(QuantizedForward, WithinTheBudgetOfTheFloatModel) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   const std::vector<int32_t> ids = prompt(45);
   const int64_t vocab = small_config().vocab_size;
   const Agreement a = compare(logits(*models().original, ids, 64, 2), logits(*models().q4, ids, 64, 2), vocab);
@@ -223,6 +228,7 @@ TEST(QuantizedForward, WithinTheBudgetOfTheFloatModel) {
 }
 
 TEST(QuantizedForward, AMatrixInt4CannotHoldStaysBf16AndRunsInFloat) {
+  MOBILELLM_SKIP_WITHOUT_THREADS();
   const Models& m = mixed_models();
   ASSERT_EQ(m.report.kept_bf16.size(), 6u);  // o_proj of each layer
   EXPECT_EQ(m.report.kept_bf16[0], "model.layers.0.self_attn.o_proj.weight [64, 80]");

@@ -2,12 +2,23 @@
 #include <cstdio>
 #include <exception>
 
+#include <string>
+
 #include "commands.h"
+#include "mobilellm/engine.h"
 #include "runtime/error.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"mobilellm: inference engine for Meta's MobileLLM-Pro"};
-  app.set_version_flag("--version", "mobilellm " MOBILELLM_VERSION);
+  app.set_version_flag(
+      "--version",
+      [] {
+        const mobilellm::SystemInfo info = mobilellm::system_info();
+        return "mobilellm " MOBILELLM_VERSION "\ncpu: " + info.cpu_features +
+               "\nfloat kernels (bf16/f32 checkpoints): " + info.float_kernels +
+               "\nquantized kernels (q4g32, q4cw, q4_1 models): " + info.quant_kernels;
+      },
+      "Print the version, the CPU features detected and the kernel table each path uses, and exit");
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();  // every command's --help shows its defaults
   mobilellm::cli::add_run_command(app);

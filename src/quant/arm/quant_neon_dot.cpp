@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "kernels/arm/vec_neon.h"
+#include "quant/arm/q4_tile_loop.h"
+#include "quant/arm/quant_neon.h"
 #include "quant/int8_quant.h"
 #include "quant/simd/attention_int8.h"
 #include "quant/simd/attention_int8_ranged.h"
@@ -15,9 +17,6 @@
 
 namespace mobilellm::quant {
 namespace {
-
-constexpr int64_t kKBlockBytes = 128 * 1024;
-constexpr int kTokenBlock = 4;
 
 inline int8x16_t broadcast4(const int8_t* p) {
   int32_t v;
@@ -131,34 +130,17 @@ inline void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_
   }
 }
 
-template <Q4Scheme kScheme>
-void matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
-                  int64_t ldy) {
-  const int64_t groups = w.groups();
-  const int64_t k_block = std::clamp<int64_t>(kKBlockBytes / (32 * m), 4, groups);
-  for (int64_t g0 = 0; g0 < groups; g0 += k_block) {
-    const int64_t g1 = std::min(groups, g0 + k_block);
-    for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
-      int64_t i = 0;
-      for (; i + kTokenBlock <= m; i += kTokenBlock) tile_tokens<kScheme, kTokenBlock>(x, i, w, tile, g0, g1, y, ldy);
-      switch (m - i) {
-        case 3: tile_tokens<kScheme, 3>(x, i, w, tile, g0, g1, y, ldy); break;
-        case 2: tile_tokens<kScheme, 2>(x, i, w, tile, g0, g1, y, ldy); break;
-        case 1: tile_tokens<kScheme, 1>(x, i, w, tile, g0, g1, y, ldy); break;
-        default: break;
-      }
-    }
+struct DotKernel {
+  template <Q4Scheme kScheme, int T>
+  static void tile_tokens(const Int8Rows& x, int64_t i0, const Q4Matrix& w, int64_t tile, int64_t g0, int64_t g1,
+                          float* y, int64_t ldy) {
+    quant::tile_tokens<kScheme, T>(x, i0, w, tile, g0, g1, y, ldy);
   }
-}
+};
 
-void q4_matmul_tiles(const Int8Rows& x, int64_t m, const Q4Matrix& w, int64_t tile_begin, int64_t tile_end, float* y,
-                     int64_t ldy) {
-  switch (w.scheme) {
-    case Q4Scheme::kGroup32: return matmul_tiles<Q4Scheme::kGroup32>(x, m, w, tile_begin, tile_end, y, ldy);
-    case Q4Scheme::kChannel: return matmul_tiles<Q4Scheme::kChannel>(x, m, w, tile_begin, tile_end, y, ldy);
-    case Q4Scheme::kAffine32: return matmul_tiles<Q4Scheme::kAffine32>(x, m, w, tile_begin, tile_end, y, ldy);
-  }
-}
+}  // namespace
+
+namespace neon {
 
 // Bit-identical to int8_quantize_row: fp32 multiply, frintn (half to even),
 // zero-point add, saturating narrows.
@@ -197,6 +179,7 @@ void quantize_rows(const float* x, int64_t m, const Int8Rows& out) {
   }
 }
 
+namespace {
 struct LoadI8 {
   static float32x4_t load_i8(const int8_t* p) {
     int32_t bytes;
@@ -205,6 +188,7 @@ struct LoadI8 {
     return vcvtq_f32_s32(vmovl_s16(vget_low_s16(wide)));
   }
 };
+}  // namespace
 
 void attention_int8(const float* q, int64_t g, const Int8KvHead& kv, int64_t n, int64_t head_dim, float scale,
                     const SoftmaxState& state) {
@@ -219,9 +203,9 @@ void attention_int8_ranged(const RangedQueries& queries, const Int8KvHead& kv, i
   simd::attention_int8_ranged<kernels::Neon, LoadI8>(queries, kv, head_dim, scale, state);
 }
 
-}  // namespace
+}  // namespace neon
 
-const QuantKernels kNeonQuantKernels = {kernels::Isa::kNeon, quantize_rows, q4_matmul_tiles, attention_int8,
-                                        attention_int8_ranged};
+const QuantKernels kNeonQuantKernels = {kernels::Isa::kNeon, neon::quantize_rows, arm::q4_matmul_tiles<DotKernel>,
+                                        neon::attention_int8, neon::attention_int8_ranged};
 
 }  // namespace mobilellm::quant

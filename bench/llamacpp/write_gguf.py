@@ -2,6 +2,7 @@
 """Our Hugging Face checkpoint as a llama.cpp GGUF of the same shape and weights, Q4_0 or BF16.
 
     .venv/bin/python bench/llamacpp/write_gguf.py CHECKPOINT_DIR OUT.gguf [--type q4_0|bf16] [--threads N]
+        [--llama-quantize BIN]
 
 llama.cpp has no MobileLLM-Pro architecture. The model is written as its `llama` architecture
 with the same shape (30 layers, hidden 1280, 20 query / 4 KV heads of 64, SwiGLU 6144, vocab
@@ -11,7 +12,8 @@ global), qk-norm and the no-RoPE layers; this is a speed comparison, not a numer
 vocabulary is a placeholder (token ids are fed directly).
 
 The tensors are written as F16, then converted by llama.cpp's own quantizer to Q4_0 (or BF16,
-to compare with our float path) with `pure` set, so that every matrix including the tied
+to compare with our float path) with `pure` set (the llama_cpp module of bench/llamacpp/setup.sh, or
+the `llama-quantize` program of a llama.cpp build given by --llama-quantize), so that every matrix including the tied
 embedding / output has that type (by default llama.cpp would make a Q4_0 model's output matrix
 Q6_K, which reads more bytes per token).
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -33,10 +36,10 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--type", choices=["q4_0", "bf16"], default="q4_0")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--llama-quantize", type=Path, help="llama.cpp's llama-quantize (default: the llama_cpp module)")
     args = ap.parse_args()
 
     import gguf
-    import llama_cpp
 
     cfg = json.loads((args.checkpoint / "config.json").read_text())
     layers = cfg["num_hidden_layers"]
@@ -86,13 +89,19 @@ def main() -> None:
     w.close()
     t1 = time.time()
 
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = {"q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0, "bf16": llama_cpp.LLAMA_FTYPE_MOSTLY_BF16}[args.type]
-    params.nthread = args.threads
-    params.pure = True
-    rc = llama_cpp.llama_model_quantize(str(f16).encode(), str(args.out).encode(), params)
-    if rc != 0:
-        raise SystemExit(f"llama_model_quantize failed ({rc})")
+    if args.llama_quantize:
+        subprocess.run([args.llama_quantize, "--pure", f16, args.out, args.type.upper(), str(args.threads)], check=True,
+                       stdout=subprocess.DEVNULL)
+    else:
+        import llama_cpp
+
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = {"q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0, "bf16": llama_cpp.LLAMA_FTYPE_MOSTLY_BF16}[args.type]
+        params.nthread = args.threads
+        params.pure = True
+        rc = llama_cpp.llama_model_quantize(str(f16).encode(), str(args.out).encode(), params)
+        if rc != 0:
+            raise SystemExit(f"llama_model_quantize failed ({rc})")
     f16.unlink()
     print(f"wrote {args.out}: llama architecture, {args.type.upper()} (pure), {args.out.stat().st_size / 1e6:.1f} MB "
           f"(F16 write {t1 - t0:.0f} s, quantize {time.time() - t1:.0f} s)")

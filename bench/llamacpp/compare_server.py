@@ -187,6 +187,8 @@ def measure(port: int, a, vocab: int, n: int, rep: int) -> dict:
     late_first = times[0] - sent
     for t in threads:
         t.join()
+    if any(r[1][-1] < times[0] for r in results):
+        print(f"warning: N = {n}: a stream ended before the late request's first token; raise --gen", flush=True)
     aggregate, gaps = 0.0, []
     for _, times, tokens in results:
         if tokens != a.gen:

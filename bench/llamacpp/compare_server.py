@@ -232,8 +232,9 @@ def main() -> None:
     context = max(a.prompt + a.gen, a.late_prompt + 1) + 16
     vocab = gguf_vocab(a.gguf)
 
-    print(f"CPU: {cpu_description()}")
-    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}; CPU: {cpu_description()}")
+    print(f"load average at the start: {load_start}")
     starters = {"mobilellm": start_ours, "llama-server": start_llama}
     runs: dict[str, list[list[dict]]] = {name: [] for name in starters}
     amx = None
@@ -250,12 +251,14 @@ def main() -> None:
             finally:
                 server.stop()
         print(f"repetition {rep + 1} of {a.reps} done", flush=True)
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    load_end = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average at the end: {load_end}")
     print(f"llama-server weights: {amx}")
     report(a, streams, runs)
     if a.json:
         Path(a.json).write_text(json.dumps({
-            "cpu": cpu_description(), "llama_server_weights": amx, "args": vars(a), "runs": runs}, indent=1))
+            "cpu": cpu_description(), "load_average": [load_start, load_end], "llama_server_weights": amx,
+            "args": vars(a), "runs": runs}, indent=1))
 
 
 def report(a, streams: list[int], runs: dict) -> None:

@@ -5,7 +5,7 @@
 # Needs: scripts/quickstart.sh (build/, .venv, models/random-pro) and
 # bench/llamacpp/setup.sh (llama-cpp-python + gguf in .venv), and for the
 # SmolLM2 rows scripts/fetch_model.sh and bench/llamacpp/build_llama_bench.sh
-# (LLAMA_BENCH and SMOLLM2_GGUF override where they are). Writes the converted
+# (LLAMA_BENCH, LLAMA_SERVER and SMOLLM2_GGUF override where they are). Writes the converted
 # models and the GGUF files into OUT_DIR once and reuses them.
 # Takes about 50 minutes on the 2-core development machine.
 set -euo pipefail
@@ -18,8 +18,9 @@ py=.venv/bin/python
 ckpt=models/random-pro
 threads=2
 llama_bench=${LLAMA_BENCH:-$HOME/.cache/mobilellm/llama-cpp-0.3.16/build/bin/llama-bench}
+llama_server=${LLAMA_SERVER:-$(dirname "$llama_bench")/llama-server}
 smollm2=${SMOLLM2_GGUF:-$HOME/.cache/mobilellm/models/SmolLM2-135M-Instruct.Q4_1.gguf}
-for need in "$bin" "$py" "$llama_bench" "$smollm2"; do
+for need in "$bin" "$py" "$llama_bench" "$llama_server" "$smollm2"; do
   [ -e "$need" ] || { echo "missing $need (see the setup this script's header names)" >&2; exit 1; }
 done
 
@@ -53,6 +54,9 @@ step q4_long_all_global "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt 
 step q4_kv_sizes "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt "" --synthetic-depth 2048,4096,8192 --gen 16
 step q4_131k /usr/bin/time -f "max RSS %M KB" \
   "$bin" bench -m "$out/pro.q4g32" -t "$threads" --prompt "" --synthetic-depth 131056 --gen 16
+step serve_vs_llama_server "$py" bench/llamacpp/compare_server.py --ours "$out/pro.q4g32" --gguf "$out/pro.q4_0.gguf" \
+  --llama-server "$llama_server" --tokenizer ../shared/data/llama4-tokenizer --threads "$threads" --parallel 1,2,4,8 \
+  --prompt 32 --gen 64 --late-prompt 16 --reps 3 --json "$out/serve_vs_llama_server.json"
 step smollm2_vs_llama_bench "$py" bench/llamacpp/compare_llama_bench.py --gguf "$smollm2" \
   --llama-bench "$llama_bench" --threads "$threads" --reps 5 --work "$out"
 step tokenizer "$py" bench/tokenizer/compare_tiktoken.py --bench build/bin/tokenizer_bench

@@ -33,6 +33,13 @@ std::unique_ptr<KvRows> FloatKvRows::make(int64_t capacity) const {
   return std::make_unique<FloatKvRows>(capacity, kv_heads_, head_dim_);
 }
 
+void FloatKvRows::release_from(int64_t row) {
+  const size_t row_floats = static_cast<size_t>(kv_dim_) * sizeof(float);
+  const size_t half = static_cast<size_t>(capacity()) * row_floats, tail = half - static_cast<size_t>(row) * row_floats;
+  memory_.release(half - tail, tail);      // keys
+  memory_.release(2 * half - tail, tail);  // values
+}
+
 Int8KvRows::Int8KvRows(int64_t capacity, int64_t kv_heads, int64_t head_dim)
     : KvRows(capacity), kv_heads_(kv_heads), head_dim_(head_dim), layer_(capacity, kv_heads, head_dim) {}
 
@@ -63,6 +70,11 @@ KvCache::KvCache(const ModelConfig& c, int64_t max_context)
   }
 }
 
+void KvCache::clear() {
+  n_past_ = 0;
+  release_unheld();
+}
+
 bool KvCache::truncate(int64_t n) {
   if (n >= n_past_) return n == n_past_;
   for (const auto& layer : layers_) {
@@ -73,15 +85,22 @@ bool KvCache::truncate(int64_t n) {
     if (layer.kind == AttentionKind::kChunked && n % chunk_ != 0 && n / chunk_ != (n_past_ - 1) / chunk_) return false;
   }
   n_past_ = n;
+  release_unheld();
   return true;
+}
+
+int64_t KvCache::rows_held(const Layer& layer, int64_t positions) {
+  // A full layer's row is its position; a ring fills from slot 0 and then wraps.
+  return std::min(positions, layer.slots);
+}
+
+void KvCache::release_unheld() {
+  for (auto& layer : layers_) layer.rows->release_from(rows_held(layer, n_past_));
 }
 
 int64_t KvCache::bytes() const {
   int64_t total = 0;
-  for (const auto& layer : layers_) {
-    const int64_t rows = layer.kind == AttentionKind::kFull ? n_past_ : layer.slots;
-    total += rows * layer.rows->row_bytes();
-  }
+  for (const auto& layer : layers_) total += rows_held(layer, n_past_) * layer.rows->row_bytes();
   return total;
 }
 

@@ -52,6 +52,9 @@ class KvRows {
   virtual void copy_row(int64_t to, const KvRows& src, int64_t from) = 0;
   // Empty rows of the same type and shape.
   virtual std::unique_ptr<KvRows> make(int64_t capacity) const = 0;
+  // Rows from `row` on are no longer needed: their memory goes back to the
+  // system, and they read as zero until written again.
+  virtual void release_from(int64_t row) = 0;
   // Attention of the queries over these rows, split over the pool.
   virtual void attend(ThreadPool& pool, const AttentionQueries& queries, AttentionScratch& scratch) const = 0;
 
@@ -70,6 +73,7 @@ class FloatKvRows final : public KvRows {
   void write(int64_t row, const float* k, const float* v) override;
   void copy_row(int64_t to, const KvRows& src, int64_t from) override;
   std::unique_ptr<KvRows> make(int64_t capacity) const override;
+  void release_from(int64_t row) override;
   void attend(ThreadPool& pool, const AttentionQueries& queries, AttentionScratch& scratch) const override;
 
  private:
@@ -86,6 +90,7 @@ class Int8KvRows final : public KvRows {
   void write(int64_t row, const float* k, const float* v) override { layer_.write(row, k, v); }
   void copy_row(int64_t to, const KvRows& src, int64_t from) override;
   std::unique_ptr<KvRows> make(int64_t capacity) const override;
+  void release_from(int64_t row) override { layer_.release_from(row); }
   void attend(ThreadPool& pool, const AttentionQueries& queries, AttentionScratch& scratch) const override;
 
  private:
@@ -99,10 +104,12 @@ class KvCache {
 
   int64_t max_context() const { return max_context_; }
   int64_t size() const { return n_past_; }  // positions already in the cache
-  void clear() { n_past_ = 0; }
-  // Forget positions from `n` on (keeping a shared prompt prefix). Ring layers
-  // keep only their last window, so a cut more than a window back is not
-  // possible there: returns false and changes nothing.
+  // Forget every position; the memory they took goes back to the system.
+  void clear();
+  // Forget positions from `n` on (keeping a shared prompt prefix), and give
+  // back the memory of the rows that no longer hold one. Ring layers keep
+  // only their last window, so a cut more than a window back is not possible
+  // there: returns false and changes nothing.
   bool truncate(int64_t n);
   void advance(int64_t n) { n_past_ += n; }
 
@@ -112,10 +119,16 @@ class KvCache {
     std::unique_ptr<KvRows> rows;
   };
   Layer& layer(int64_t l) { return layers_[static_cast<size_t>(l)]; }
-  // Bytes the written rows take (int8: scales and zero points included).
+  // Bytes the rows holding positions take (int8: scales and zero points
+  // included): the memory the cache holds, to the page.
   int64_t bytes() const;
 
  private:
+  // Rows of `layer` that hold one of `positions` positions.
+  static int64_t rows_held(const Layer& layer, int64_t positions);
+  // Gives back the rows beyond what n_past_ positions hold.
+  void release_unheld();
+
   int64_t max_context_;
   int64_t n_past_ = 0;
   int64_t chunk_ = 0;

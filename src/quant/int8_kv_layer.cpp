@@ -46,6 +46,25 @@ void Int8KvLayer::copy_row(int64_t to, const Int8KvLayer& src, int64_t from) {
   }
 }
 
+void Int8KvLayer::release_from(int64_t row) {
+  if (row >= capacity_ || memory_.bytes() == 0) return;
+  const uint8_t* base = memory_.data();
+  auto release = [&](const void* first, const void* end) {
+    const auto* a = static_cast<const uint8_t*>(first);
+    memory_.release(static_cast<size_t>(a - base), static_cast<size_t>(static_cast<const uint8_t*>(end) - a));
+  };
+  // Each head's rows are contiguous in each of the six arrays: its tail goes.
+  for (int64_t h = 0; h < heads_; ++h) {
+    const int64_t end = (h + 1) * capacity_, from = h * capacity_ + row;
+    release(k_ + from * head_dim_, k_ + end * head_dim_);
+    release(v_ + from * head_dim_, v_ + end * head_dim_);
+    release(k_scale_ + from, k_scale_ + end);
+    release(v_scale_ + from, v_scale_ + end);
+    release(k_zero_ + from, k_zero_ + end);
+    release(v_zero_ + from, v_zero_ + end);
+  }
+}
+
 Int8KvHead Int8KvLayer::head(int64_t h, int64_t first) const {
   Int8KvHead view;
   view.k = k_ + (h * capacity_ + first) * head_dim_;

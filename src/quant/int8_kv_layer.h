@@ -32,6 +32,9 @@ class Int8KvLayer {
   void write(int64_t row, const float* k, const float* v);
   // Row `from` of `src` (same heads and head_dim) into row `to`.
   void copy_row(int64_t to, const Int8KvLayer& src, int64_t from);
+  // Rows from `row` on are no longer needed: their memory goes back to the
+  // system, and they read as zero until written again.
+  void release_from(int64_t row);
   // Head h's rows from `first` on.
   Int8KvHead head(int64_t h, int64_t first) const;
 

@@ -25,6 +25,10 @@ class ReservedMemory {
 
   uint8_t* data() const { return data_; }
   size_t bytes() const { return bytes_; }
+  // Gives the whole pages inside [offset, offset + bytes) back to the system:
+  // they leave the resident set and read as zero again. The partial pages at
+  // either end are kept, so bytes next to the range stay as they are.
+  void release(size_t offset, size_t bytes);
 
  private:
   uint8_t* data_ = nullptr;

@@ -115,6 +115,7 @@ ChatAnswer::ChatAnswer(const AnswerContext& context, const ChatRequest& r)
     gen_.constraint = constraint_.get();
     gen_.stop_strings.clear();  // a stop string could cut the JSON short
   }
+  if (r.common.ignore_eos) gen_.stop_ids.clear();  // after the grammar, which ends at one
   parse_tools_ = r.tool_choice != ToolChoice::kNone && !r.tools.empty();
   for (const auto& t : r.tools) tool_names_.push_back(t.name);
   logprobs_ = r.logprobs;
@@ -234,6 +235,7 @@ CompletionAnswer::CompletionAnswer(const AnswerContext& context, CompletionReque
   base_.sampling = request_.common.sampling;
   base_.stop_strings = request_.common.stop;
   base_.logprobs = request_.logprobs;
+  if (request_.common.ignore_eos) base_.stop_ids.clear();
 }
 
 Json CompletionAnswer::whole(Session& session, const ResultHook& on_result) {

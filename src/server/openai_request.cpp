@@ -139,6 +139,7 @@ CommonParams parse_common(const Fields& f, const Sampling& defaults) {
       wrong_type("stop", "a string or an array of strings", *stop);
     }
   }
+  p.ignore_eos = f.boolean("ignore_eos").value_or(false);
   p.stream = f.boolean("stream").value_or(false);
   if (const Json* options = f.object("stream_options")) {
     if (!p.stream) throw invalid_request("'stream_options' is only allowed with 'stream': true", "stream_options");

@@ -20,6 +20,7 @@ struct CommonParams {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  bool ignore_eos = false;     // end-of-turn ids do not end the answer (llama-server's and vLLM's ignore_eos)
 };
 
 struct ToolDef {

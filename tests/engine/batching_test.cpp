@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include <unistd.h>
@@ -169,6 +171,101 @@ TEST(Batching, StreamsKeepReceivingTokensWhileALongPromptIsRead) {
   tb.join();
   // B's prompt is ≥ 6 chunks of 8; A gets a token in (nearly) every one of those steps.
   EXPECT_GE(a_tokens_at_b_first, 5 + 4);
+}
+
+// The process's anonymous resident memory, as the kernel counts it.
+int64_t resident_anonymous_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoll(line.substr(8)) * 1024;  // "RssAnon:   123 kB"
+  ADD_FAILURE() << "no RssAnon in /proc/self/status";
+  return 0;
+}
+
+// KV caches large enough that the kernel's count of resident memory shows
+// them plainly: the tiny pattern (3 full layers of 6) with 20 KV heads of 64,
+// float rows (a bf16 checkpoint), 10 KiB per position per full layer, and a
+// vocabulary of 512 ids (no tokenizer).
+std::shared_ptr<Engine> wide_kv_engine() {
+  static std::shared_ptr<Engine> engine = [] {
+    const fs::path dir = fs::temp_directory_path() / ("mobilellm-kv-memory-test-" + std::to_string(getpid()));
+    fs::remove_all(dir);
+    model::ModelConfig c = model::preset_config("tiny");
+    c.vocab_size = 512;
+    c.num_heads = c.num_kv_heads = 20;
+    c.head_dim = 64;
+    c.bos_token_id = 1;
+    c.eos_token_ids = {2};
+    c.pad_token_id = 0;
+    model::write_random_checkpoint(c, dir, 11);
+    EngineOptions options;
+    options.model = dir;
+    options.threads = 2;
+    options.require_tokenizer = false;
+    auto loaded = Engine::load(options);
+    fs::remove_all(dir);
+    return loaded;
+  }();
+  return engine;
+}
+
+TEST(Batching, KvMemoryGoesBackWhenRequestsAndSessionsEnd) {
+  constexpr int kSessions = 4;
+  constexpr int64_t kPrompt = 250, kAnswer = 6;
+  auto run_together = [](std::vector<std::unique_ptr<Session>>& sessions) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kSessions; ++i)
+      threads.emplace_back([&, i] {
+        GenerateRequest r = wide_kv_engine()->default_request();
+        for (int64_t t = 0; t < kPrompt; ++t) r.prompt.push_back(static_cast<int32_t>(3 + (t * 7 + i * 31) % 500));
+        r.max_tokens = kAnswer;
+        r.sampling.temperature = 0;
+        r.stop_ids.clear();
+        const GenerateResult result = sessions[static_cast<size_t>(i)]->generate(r);
+        EXPECT_EQ(result.tokens.size(), static_cast<size_t>(kAnswer));
+      });
+    for (auto& t : threads) t.join();
+  };
+  auto held = [](const std::vector<std::unique_ptr<Session>>& sessions) {
+    int64_t total = 0;
+    for (const auto& s : sessions) total += s->cache_bytes();
+    return total;
+  };
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int i = 0; i < kSessions; ++i) sessions.push_back(wide_kv_engine()->new_session(512));
+  EXPECT_EQ(held(sessions), 0);  // nothing written yet: address space only
+
+  run_together(sessions);
+  const int64_t kv = held(sessions);
+  // The last token sampled is not run: prompt + answer - 1 positions, 10 KiB
+  // per position in each of 3 full layers, and the rings of 16 filled.
+  EXPECT_EQ(kv, kSessions * ((kPrompt + kAnswer - 1) * 3 + 16 * 3) * 20 * 64 * 2 * 4);
+
+  // The requests ended; the sessions live on. One is forgotten (reset), the
+  // others start a request that shares no prefix with what they hold, so the
+  // cache is cut back: the rows the old request took are given back. The
+  // kernel's count falls by them (measured across steps that allocate next to
+  // nothing: the growth while generating would also show the allocator's
+  // own comings and goings, which the sanitizer build makes large).
+  int64_t at = resident_anonymous_bytes();
+  sessions[0]->reset();
+  for (int i = 1; i < kSessions; ++i) {
+    GenerateRequest r = wide_kv_engine()->default_request();
+    r.prompt = {static_cast<int32_t>(400 + i)};
+    r.max_tokens = 0;
+    sessions[static_cast<size_t>(i)]->generate(r);
+  }
+  const int64_t small = held(sessions);
+  EXPECT_LT(small, kv / 50);
+  EXPECT_GE(at - resident_anonymous_bytes(), (kv - small) * 9 / 10) << "the cut rows stay resident";
+
+  // Sessions that end give back all of their cache.
+  run_together(sessions);
+  const int64_t again = held(sessions);
+  EXPECT_EQ(again, kv);
+  at = resident_anonymous_bytes();
+  sessions.clear();
+  EXPECT_GE(at - resident_anonymous_bytes(), again * 9 / 10) << "an ended session's cache stays resident";
 }
 
 }  // namespace

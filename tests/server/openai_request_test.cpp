@@ -28,7 +28,7 @@ TEST(OpenAIRequest, ChatFields) {
       {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
       {"role": "tool", "tool_call_id": "c1", "content": "42"}],
     "temperature": 0, "top_p": 0.5, "max_tokens": 7, "max_completion_tokens": 9, "stop": "END", "seed": 3,
-    "stream": true, "stream_options": {"include_usage": true},
+    "stream": true, "stream_options": {"include_usage": true}, "ignore_eos": true,
     "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
     "tool_choice": {"type": "function", "function": {"name": "f"}}, "logprobs": true, "top_logprobs": 2})");
   EXPECT_EQ(r.messages[0].role, "system");
@@ -39,6 +39,7 @@ TEST(OpenAIRequest, ChatFields) {
   EXPECT_EQ(*r.common.max_tokens, 9);  // max_completion_tokens wins
   EXPECT_EQ(r.common.stop, std::vector<std::string>{"END"});
   EXPECT_TRUE(r.common.include_usage);
+  EXPECT_TRUE(r.common.ignore_eos);
   EXPECT_EQ(r.tool_choice, ToolChoice::kNamed);
   EXPECT_EQ(r.top_logprobs, 2);
 }

@@ -5,6 +5,7 @@ are exact whatever the batch, and served with prompt chunks of 8 tokens, so
 long prompts take several steps beside the others' tokens.
 """
 import concurrent.futures
+import json
 import re
 import subprocess
 import urllib.request
@@ -13,7 +14,7 @@ import openai
 import pytest
 
 from conftest import Server
-from test_openai_client import open_stream
+from test_openai_client import open_stream, wait_for
 
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": 8}, "ok": {"type": "boolean"}},
           "required": ["answer", "ok"], "additionalProperties": False}
@@ -102,3 +103,45 @@ def test_disconnect_in_the_middle_of_a_batch(q4_server):
     m = metrics(q4_server)
     assert m["mobilellm_cancelled_generations_total"] == cancelled + 1
     assert m["mobilellm_slots_busy"] == 0
+
+
+def completion_ids(server, prompt_ids, max_tokens, stream=False):
+    """A greedy /v1/completions request with a token-id prompt (no BOS added)."""
+    body = json.dumps({"model": "tiny", "prompt": prompt_ids, "max_tokens": max_tokens, "temperature": 0,
+                       "stream": stream}).encode()
+    req = urllib.request.Request(server.url + "/v1/completions", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=300) as r:
+        return r.read()
+
+
+def test_kv_cache_bytes_fall_back_when_requests_end(q4_server):
+    # Every slot keeps what its last request ran, for prompt-prefix reuse, so
+    # the idle value is that of the contents held: one short request per slot,
+    # token-id prompts that share no prefix with anything, so the least
+    # recently used slot takes each one and every slot gets one.
+    short = [[1000 + 10 * i, 17, 29, 31] for i in range(8)]
+
+    def one_short_request_per_slot():
+        for ids in short:
+            completion_ids(q4_server, ids, 4)
+        m = metrics(q4_server)
+        assert m["mobilellm_slots_busy"] == 0
+        return m["mobilellm_kv_cache_bytes"]
+
+    idle = one_short_request_per_slot()
+    assert idle > 0
+    # Eight long requests at once, one of them a client that disconnects
+    # after its first token: the slots hold far more while they run and after.
+    long_prompts = [[2000 + 37 * i + 11 * t for t in range(300)] for i in range(7)]
+    with concurrent.futures.ThreadPoolExecutor(len(long_prompts)) as pool:
+        s = open_stream(q4_server, max_tokens=600)
+        futures = [pool.submit(completion_ids, q4_server, ids, 40, i % 2 == 0) for i, ids in enumerate(long_prompts)]
+        s.close()
+        for f in futures:
+            f.result()
+    assert wait_for(lambda: metrics(q4_server)["mobilellm_slots_busy"] == 0)
+    held = metrics(q4_server)["mobilellm_kv_cache_bytes"]
+    assert held > 10 * idle, (held, idle)
+    # The same short requests again: each slot's long contents are cut back,
+    # and the bytes are the idle value again, to the byte.
+    assert one_short_request_per_slot() == idle

@@ -60,6 +60,8 @@ CASES = [
     ("five stops", "POST", CHAT, chat(stop=["a", "b", "c", "d", "e"]), 400, "invalid_request_error", "stop"),
     ("seed string", "POST", CHAT, chat(seed="1"), 400, "invalid_request_error", "seed"),
     ("stream string", "POST", CHAT, chat(stream="yes"), 400, "invalid_request_error", "stream"),
+    ("ignore_eos not a boolean", "POST", COMP, comp(ignore_eos="yes"), 400, "invalid_request_error",
+     "ignore_eos"),
     ("stream_options without stream", "POST", CHAT, chat(stream_options={"include_usage": True}), 400,
      "invalid_request_error", "stream_options"),
     ("tools not a list", "POST", CHAT, chat(tools={}), 400, "invalid_request_error", "tools"),

@@ -157,6 +157,7 @@ def main():
         except Exception as e:  # the C++ side must fail too
             case["error"] = str(e)
         jinja.append(case)
+    pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # a fresh build tree has no reference/ yet
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump({"llama4_template": LLAMA4, "chat": chats, "jinja": jinja}, f, ensure_ascii=False, indent=1)
     print(f"{len(chats)} chats, {len(jinja)} templates")

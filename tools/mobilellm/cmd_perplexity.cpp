@@ -1,5 +1,6 @@
-// `mobilellm perplexity`: llama.cpp's `llama-perplexity` on a text file, and
-// the KL divergence of a model against a saved base (docs/PERPLEXITY.md).
+// `mobilellm perplexity`: llama.cpp's `llama-perplexity` on a text file
+// (Engine::perplexity, which the Python package calls too), and the KL
+// divergence of a model against a saved base (docs/PERPLEXITY.md).
 // External checks read the final line: keep "Final estimate: PPL = %.4f +/- %.4f".
 #include <algorithm>
 #include <cstdio>

@@ -190,12 +190,7 @@ class Model:
         Raises:
             ValueError: ``text`` is neither str nor bytes, or is not valid UTF-8.
         """
-        if isinstance(text, str):
-            data = text.encode("utf-8")
-        elif isinstance(text, (bytes, bytearray, memoryview)):
-            data = bytes(text)
-        else:
-            raise ValueError(f"text must be str or bytes, not {type(text).__name__}")
+        data = _text_bytes(text)
         try:
             return self._core.tokenize(data, bool(add_bos), bool(special))
         except Error as e:
@@ -262,12 +257,7 @@ class Model:
                 at least 2C``).
             KeyboardInterrupt: Ctrl-C; the scoring stops within a batch.
         """
-        if isinstance(text, str):
-            data = text.encode("utf-8")
-        elif isinstance(text, (bytes, bytearray, memoryview)):
-            data = bytes(text)
-        else:
-            raise ValueError(f"text must be str or bytes, not {type(text).__name__}")
+        data = _text_bytes(text)
         _check_int("n_ctx", n_ctx, 4, self.n_ctx_train)
         batch = self.n_batch
         if n_batch is not None:
@@ -515,6 +505,15 @@ def _chunks(first: Any, chunks: "queue.Queue[Any]", cancel: Any, worker: threadi
         # Closed early (break, Ctrl-C, garbage collection): stop the generation.
         cancel.set()
         worker.join()
+
+
+def _text_bytes(text: Any) -> bytes:
+    """str as UTF-8, bytes-like as they are."""
+    if isinstance(text, str):
+        return text.encode("utf-8")
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return bytes(text)
+    raise ValueError(f"text must be str or bytes, not {type(text).__name__}")
 
 
 def _check_int(name: str, value: Any, low: int, high: Optional[int] = None) -> None:

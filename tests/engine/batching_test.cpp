@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <string>
 #include <thread>
 
 #include <unistd.h>

@@ -47,11 +47,15 @@ struct Cancel {
 // shaping. Requests take turns on the session; close() frees everything.
 class Model {
  public:
-  Model(const std::string& path, const std::string& tokenizer, int64_t n_ctx, int n_threads, bool verify,
-        const std::string& model_name) {
+  Model(const std::string& path, const std::string& tokenizer, int64_t n_ctx, int64_t n_batch, int n_threads,
+        bool verify, const std::string& model_name) {
     nb::gil_scoped_release unlocked;
-    engine_ = mobilellm::Engine::load(
-        {.model = path, .tokenizer = tokenizer, .threads = n_threads, .verify = verify, .require_tokenizer = true});
+    engine_ = mobilellm::Engine::load({.model = path,
+                                       .tokenizer = tokenizer,
+                                       .threads = n_threads,
+                                       .verify = verify,
+                                       .require_tokenizer = true,
+                                       .prefill_chunk = n_batch});
     session_ = engine_->new_session(n_ctx);
     openai_ =
         std::make_unique<mobilellm::OpenAIResponder>(engine_, model_name.empty() ? engine_->info().name : model_name);
@@ -85,6 +89,43 @@ class Model {
       *rows = session_->logits(ids);
     }
     return {rows->data(), {ids.size(), static_cast<size_t>(vocab)}, owner};
+  }
+
+  // `mobilellm perplexity` on `text`: a dict of the result (mobilellm.Perplexity's
+  // fields); nll is [chunks done][scored per chunk]. A text or context the
+  // chunks cannot be cut from raises ValueError.
+  nb::dict perplexity(nb::bytes text, int64_t context, int64_t chunks, int64_t batch, Cancel& cancel) {
+    const std::string_view view(text.c_str(), text.size());
+    mobilellm::PerplexityResult result;
+    int64_t text_tokens = 0, scored_per_chunk = 0;
+    {
+      nb::gil_scoped_release unlocked;
+      std::lock_guard<std::mutex> turn(mutex_);
+      const mobilellm::PerplexityChunks plan = [&] {
+        try {
+          return engine().perplexity_chunks(view, context, chunks);
+        } catch (const mobilellm::Error& e) {
+          throw nb::value_error(e.what());
+        }
+      }();
+      result = engine().perplexity(plan, {.batch = batch, .cancel = &cancel.flag});
+      text_tokens = plan.text_tokens();
+      scored_per_chunk = plan.scored_per_chunk();
+    }
+    auto* nll = new std::vector<double>(std::move(result.nll));
+    nb::capsule owner(nll, [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
+    const size_t rows = result.running_ppl.size();
+    nb::dict out;
+    out["ppl"] = result.ppl;
+    out["ppl_error"] = result.ppl_error;
+    out["running_ppl"] = result.running_ppl;
+    out["nll"] =
+        nb::ndarray<nb::numpy, double, nb::ndim<2>>(nll->data(), {rows, static_cast<size_t>(scored_per_chunk)}, owner);
+    out["n_ctx"] = context;
+    out["n_tokens"] = text_tokens;
+    out["seconds"] = result.seconds;
+    out["cancelled"] = result.cancelled;
+    return out;
   }
 
   // An OpenAI request body in, the response body out (or "" when streamed to `on_chunk`).
@@ -165,16 +206,18 @@ NB_MODULE(_core, m) {
       .def("is_set", [](const Cancel& c) { return c.flag.load(); });
 
   nb::class_<Model>(m, "Model")
-      .def(nb::init<const std::string&, const std::string&, int64_t, int, bool, const std::string&>(), "path"_a,
-           "tokenizer"_a, "n_ctx"_a, "n_threads"_a, "verify"_a, "model_name"_a)
+      .def(nb::init<const std::string&, const std::string&, int64_t, int64_t, int, bool, const std::string&>(),
+           "path"_a, "tokenizer"_a, "n_ctx"_a, "n_batch"_a, "n_threads"_a, "verify"_a, "model_name"_a)
       .def("tokenize", &Model::tokenize, "text"_a, "add_bos"_a, "special"_a)
       .def("detokenize", &Model::detokenize, "ids"_a)
       .def("logits", &Model::logits, "ids"_a)
+      .def("perplexity", &Model::perplexity, "text"_a, "n_ctx"_a, "n_chunks"_a, "n_batch"_a, "cancel"_a)
       .def("chat_completion", &Model::chat_completion, "body"_a, "on_chunk"_a.none(), "cancel"_a)
       .def("completion", &Model::completion, "body"_a, "on_chunk"_a.none(), "cancel"_a)
       .def("close", &Model::close)
       .def_prop_ro("closed", &Model::closed)
       .def_prop_ro("n_ctx", &Model::n_ctx)
+      .def_prop_ro("n_batch", [](const Model& m) { return m.engine().prefill_chunk(); })
       .def_prop_ro("n_vocab", [](const Model& m) { return m.engine().info().vocab_size; })
       .def_prop_ro("n_ctx_train", [](const Model& m) { return m.engine().info().max_context; })
       .def_prop_ro("name", [](const Model& m) { return m.engine().info().name; })

@@ -31,6 +31,7 @@
 
 #include "mobilellm/chat.h"
 #include "mobilellm/error.h"
+#include "mobilellm/perplexity.h"
 #include "mobilellm/tokenizer.h"
 
 namespace mobilellm {
@@ -201,6 +202,18 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   // context 0: the model's maximum.
   std::unique_ptr<Session> new_session(int64_t context = 0);
+
+  // Perplexity (include/mobilellm/perplexity.h). `text` cut into chunks of
+  // `context` tokens; chunks −1: all the text holds, else at most that many.
+  // Throws Error when the text has fewer than 2 · context tokens (llama.cpp's
+  // rule), context is under 4 or over the model's maximum, or chunks is
+  // neither −1 nor positive.
+  PerplexityChunks perplexity_chunks(std::string_view text, int64_t context, int64_t chunks = -1) const;
+  // Scores every chunk from an empty KV cache of its own, through the same
+  // forward steps as the sessions (safe beside them on other threads). Throws
+  // Error for a batch outside 0 … prefill_chunk() or chunks whose tokens are
+  // outside this model's vocabulary or context.
+  PerplexityResult perplexity(const PerplexityChunks& chunks, const PerplexityOptions& options = {}) const;
   int threads() const;
   int64_t prefill_chunk() const;
   StepStats step_stats() const;

@@ -16,6 +16,7 @@ import os
 import queue
 import random
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -24,9 +25,37 @@ from . import _core
 from ._core import Error
 
 __version__: str = _core.__version__
-__all__ = ["Model", "Error", "__version__"]
+__all__ = ["Model", "Perplexity", "Error", "__version__"]
 
 _END = object()  # ends a stream's queue
+
+
+@dataclass(frozen=True)
+class Perplexity:
+    """What ``Model.perplexity`` measured (``mobilellm perplexity``'s numbers).
+
+    Attributes:
+        ppl: exp(mean NLL) over every scored token: the CLI's
+            ``Final estimate: PPL = …``.
+        ppl_error: its uncertainty, PPL · σ(NLL) / √(n − 1) (llama.cpp's
+            formula): the ``+/- …``.
+        running_ppl: the estimate after each chunk: the CLI's ``[i]…,`` values.
+        chunk_ppl: each chunk's own perplexity, exp(mean NLL of its tokens).
+        nll: float64 array ``[chunks, scored tokens per chunk]``: the negative
+            log-likelihood (natural log) of every scored token, in text order.
+        n_ctx: tokens per chunk.
+        n_tokens: tokens of the whole text.
+        seconds: the time the scoring took (tokenizing excluded).
+    """
+
+    ppl: float
+    ppl_error: float
+    running_ppl: List[float]
+    chunk_ppl: List[float]
+    nll: np.ndarray
+    n_ctx: int
+    n_tokens: int
+    seconds: float
 
 
 class Model:
@@ -39,6 +68,8 @@ class Model:
             (``mobilellm pull`` puts it there; see docs/HUB.md).
         n_ctx: context length in tokens (prompt and answer together); 0 is the
             model's maximum. The KV cache grows with use up to it.
+        n_batch: prompt tokens one forward pass reads at most (larger reads
+            prompts faster, up to a point); also perplexity's largest batch.
         n_threads: threads for the forward pass; 0 uses every core.
         seed: the sampling seed of requests that give none; None draws a new
             seed for each request.
@@ -65,12 +96,14 @@ class Model:
         n_threads: int = 0,
         seed: Optional[int] = None,
         *,
+        n_batch: int = 256,
         tokenizer: Optional[Union[str, os.PathLike]] = None,
         verify: bool = False,
         model_name: Optional[str] = None,
     ) -> None:
         _check_int("n_ctx", n_ctx, 0)
         _check_int("n_threads", n_threads, 0, 256)
+        _check_int("n_batch", n_batch, 1, 1 << 20)
         if seed is not None:
             _check_int("seed", seed, -(2**63), 2**64 - 1)
         self._seed = seed
@@ -78,6 +111,7 @@ class Model:
             _core.resolve_model(os.fspath(path)),
             os.fspath(tokenizer) if tokenizer is not None else "",
             n_ctx,
+            n_batch,
             n_threads,
             verify,
             model_name or "",
@@ -111,6 +145,11 @@ class Model:
     def n_ctx(self) -> int:
         """The context length of this model's KV cache, in tokens."""
         return self._core.n_ctx
+
+    @property
+    def n_batch(self) -> int:
+        """The most prompt tokens one forward pass reads."""
+        return self._core.n_batch
 
     @property
     def n_ctx_train(self) -> int:
@@ -151,12 +190,7 @@ class Model:
         Raises:
             ValueError: ``text`` is neither str nor bytes, or is not valid UTF-8.
         """
-        if isinstance(text, str):
-            data = text.encode("utf-8")
-        elif isinstance(text, (bytes, bytearray, memoryview)):
-            data = bytes(text)
-        else:
-            raise ValueError(f"text must be str or bytes, not {type(text).__name__}")
+        data = _text_bytes(text)
         try:
             return self._core.tokenize(data, bool(add_bos), bool(special))
         except Error as e:
@@ -188,6 +222,62 @@ class Model:
             return self._interruptible(lambda cancel: self._core.logits(_ids("ids", ids)))
         except Error as e:
             raise ValueError(str(e)) from None
+
+    # ---- evaluation
+
+    def perplexity(
+        self,
+        text: Union[str, bytes],
+        n_ctx: int = 512,
+        n_batch: Optional[int] = None,
+        n_chunks: int = -1,
+    ) -> Perplexity:
+        """The perplexity of the model on ``text``, computed as ``mobilellm
+        perplexity`` (and llama.cpp's ``llama-perplexity``) computes it: the
+        text is tokenized once (BOS first when the model adds one; invalid
+        UTF-8 bytes become U+FFFD), cut into non-overlapping chunks of
+        ``n_ctx`` tokens, each run from an empty KV cache, and only the second
+        half of each chunk is scored. docs/PERPLEXITY.md has the details.
+
+        Args:
+            text: str, or bytes (as read from a file).
+            n_ctx: tokens per chunk (``--ctx``), at least 4 and at most
+                n_ctx_train; independent of the Model's own n_ctx.
+            n_batch: tokens per forward pass (``--batch``), at most the
+                Model's n_batch; None: the Model's n_batch.
+            n_chunks: chunks to score (``--chunks``); -1: all the text holds.
+
+        Returns:
+            a Perplexity: ``ppl`` and ``ppl_error`` are the CLI's final
+            estimate, ``running_ppl`` its per-chunk values.
+
+        Raises:
+            ValueError: a bad argument, or a text shorter than two chunks
+                (``the text has N tokens; perplexity with a context of C needs
+                at least 2C``).
+            KeyboardInterrupt: Ctrl-C; the scoring stops within a batch.
+        """
+        data = _text_bytes(text)
+        _check_int("n_ctx", n_ctx, 4, self.n_ctx_train)
+        batch = self.n_batch
+        if n_batch is not None:
+            _check_int("n_batch", n_batch, 1, batch)
+            batch = n_batch
+        _check_int("n_chunks", n_chunks, -1)
+        if n_chunks == 0:
+            raise ValueError("n_chunks must be -1 (all the text holds) or at least 1, not 0")
+        out = self._interruptible(lambda cancel: self._core.perplexity(data, n_ctx, n_chunks, batch, cancel))
+        nll = out["nll"]
+        return Perplexity(
+            ppl=out["ppl"],
+            ppl_error=out["ppl_error"],
+            running_ppl=list(out["running_ppl"]),
+            chunk_ppl=[float(v) for v in np.exp(nll.mean(axis=1))],
+            nll=nll,
+            n_ctx=out["n_ctx"],
+            n_tokens=out["n_tokens"],
+            seconds=out["seconds"],
+        )
 
     # ---- generation
 
@@ -415,6 +505,15 @@ def _chunks(first: Any, chunks: "queue.Queue[Any]", cancel: Any, worker: threadi
         # Closed early (break, Ctrl-C, garbage collection): stop the generation.
         cancel.set()
         worker.join()
+
+
+def _text_bytes(text: Any) -> bytes:
+    """str as UTF-8, bytes-like as they are."""
+    if isinstance(text, str):
+        return text.encode("utf-8")
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return bytes(text)
+    raise ValueError(f"text must be str or bytes, not {type(text).__name__}")
 
 
 def _check_int(name: str, value: Any, low: int, high: Optional[int] = None) -> None:

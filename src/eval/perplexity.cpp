@@ -23,7 +23,9 @@ float max_of(const float* x, int64_t n) { return *std::max_element(x, x + n); }
 }  // namespace
 
 ChunkPlan plan_chunks(int64_t n_tokens, int64_t n_ctx, int64_t requested_chunks) {
-  if (n_ctx < 4) throw Error("--ctx must be at least 4 (got " + std::to_string(n_ctx) + ")");
+  if (n_ctx < 4) throw Error("the context must be at least 4 tokens (got " + std::to_string(n_ctx) + ")");
+  if (requested_chunks == 0 || requested_chunks < -1)
+    throw Error("the number of chunks must be -1 (all) or at least 1 (got " + std::to_string(requested_chunks) + ")");
   if (n_tokens < 2 * n_ctx)
     throw Error("the text has " + std::to_string(n_tokens) + " tokens; perplexity with a context of " +
                 std::to_string(n_ctx) + " needs at least " + std::to_string(2 * n_ctx));

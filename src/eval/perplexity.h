@@ -22,8 +22,9 @@ struct ChunkPlan {
   int64_t scored_per_chunk() const { return n_ctx - 1 - first_scored(); }
 };
 
-// requested_chunks < 0: as many as the text holds. Throws Error when the text
-// has fewer than 2·n_ctx tokens (llama.cpp's rule) or n_ctx < 4.
+// requested_chunks −1: as many as the text holds. Throws Error when the text
+// has fewer than 2·n_ctx tokens (llama.cpp's rule), n_ctx < 4, or
+// requested_chunks is neither −1 nor positive.
 ChunkPlan plan_chunks(int64_t n_tokens, int64_t n_ctx, int64_t requested_chunks);
 
 // −log softmax(logits)[target], in double; `argmax` gets the top id.

@@ -142,6 +142,24 @@ TEST(Batching, CancellingOneRequestLeavesTheOthersUntouched) {
   for (size_t i = 2; i < requests.size(); ++i) expect_same_result(expected[i], got[i], i);
 }
 
+TEST(Batching, PerplexityBesideGeneratingSessionsIsWhatItIsAlone) {
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "word " + std::to_string(i * 37 % 101) + ", ";
+  const PerplexityChunks chunks = q4_engine()->perplexity_chunks(text, 32, 4);
+  const PerplexityResult expected = q4_engine()->perplexity(chunks);
+  const auto requests = mixed_requests();
+  std::vector<GenerateResult> generated(requests.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < requests.size(); ++i) threads.emplace_back([&, i] { generated[i] = alone(requests[i]); });
+  const uint64_t steps_before = q4_engine()->step_stats().steps;
+  const PerplexityResult beside = q4_engine()->perplexity(chunks);
+  for (auto& t : threads) t.join();
+  EXPECT_GT(q4_engine()->step_stats().steps, steps_before);
+  EXPECT_EQ(beside.nll, expected.nll);
+  EXPECT_EQ(beside.ppl, expected.ppl);
+  for (size_t i = 0; i < requests.size(); ++i) expect_same_result(alone(requests[i]), generated[i], i);
+}
+
 TEST(Batching, StreamsKeepReceivingTokensWhileALongPromptIsRead) {
   // A decodes; after its 5th token B arrives with a prompt of 5+ chunks. A's
   // tokens keep coming between B's chunks, before B's first token.

@@ -20,9 +20,9 @@ if command -v ccache >/dev/null; then
   args+=(-Ccmake.define.CMAKE_C_COMPILER_LAUNCHER=ccache -Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 "$work/venv/bin/pip" install -q --disable-pip-version-check "${args[@]}" .
-# The version is CMake's, as `mobilellm --version` prints it; the command is installed too.
+# The version is CMake's, as `mobilellm --version` prints it (its first line); the command is installed too.
 want=$(sed -n 's/^project(mobilellm VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
-test "$("$work/venv/bin/mobilellm" --version)" = "mobilellm $want"
+test "$("$work/venv/bin/mobilellm" --version | sed -n 1p)" = "mobilellm $want"
 test "$("$work/venv/bin/python" -c 'import mobilellm; print(mobilellm.__version__)')" = "$want"
 # The README's example, run where the model is.
 awk '/^## Python/{p=1} p&&/^```python/{f=1;next} f&&/^```/{exit} f' README.md >"$work/example.py"

@@ -1,6 +1,8 @@
-// `mobilellm perplexity`: llama.cpp's `llama-perplexity` on a text file, and
-// the KL divergence of a model against a saved base (docs/PERPLEXITY.md).
+// `mobilellm perplexity`: llama.cpp's `llama-perplexity` on a text file
+// (Engine::perplexity, which the Python package calls too), and the KL
+// divergence of a model against a saved base (docs/PERPLEXITY.md).
 // External checks read the final line: keep "Final estimate: PPL = %.4f +/- %.4f".
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -9,10 +11,9 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "engine/model_assets.h"
 #include "eval/perplexity.h"
 #include "io/atomic_output.h"
-#include "model/forward.h"
+#include "mobilellm/engine.h"
 #include "runtime/error.h"
 #include "runtime/read_file.h"
 #include "runtime/timer.h"
@@ -66,36 +67,30 @@ void add_perplexity_command(CLI::App& app) {
   cmd->add_flag("--force", opts->force, "Overwrite an existing --kl-divergence-base file");
   cmd->callback([opts] {
     if (opts->compare_base && opts->kl_base.empty()) throw Error("--kl-divergence needs --kl-divergence-base FILE");
-    auto model = model::Model::load(resolve_model_arg(opts->model));
-    if (model_has_random_weights(*model)) note_random_weights(model->path().string());
-    Tokenizer tokenizer = load_model_tokenizer(*model, opts->tokenizer);
-    const auto& c = model->config();
-    const int64_t vocab = c.vocab_size;
-
     std::optional<eval::KlBaseReader> base;
-    if (opts->compare_base) base.emplace(opts->kl_base);
+    if (opts->compare_base) {
+      base.emplace(opts->kl_base);
+      opts->ctx = base->header().n_ctx;
+      opts->chunks = opts->chunks < 0 ? base->header().chunks : std::min(opts->chunks, base->header().chunks);
+    }
+    const std::string model_arg = resolve_model_arg(opts->model);
+    // One forward step is one batch (llama.cpp: at most a chunk): the engine's prefill chunk.
+    auto engine = Engine::load({.model = model_arg,
+                                .tokenizer = opts->tokenizer,
+                                .threads = resolve_threads(opts->threads),
+                                .prefill_chunk = std::min(opts->batch, opts->ctx)});
+    if (engine->info().random_weights) note_random_weights(model_arg);
+    const int64_t vocab = engine->info().vocab_size;
+    if (base && base->header().vocab != vocab)
+      throw Error(opts->kl_base + ": base vocabulary " + std::to_string(base->header().vocab) +
+                  " differs from the model's " + std::to_string(vocab));
 
     Timer tokenize_timer;
-    std::vector<int32_t> tokens = tokenizer.encode(read_file_bounded(opts->text, kMaxTextBytes, "text"),
-                                                   {.add_bos = tokenizer.default_add_bos(), .lossy_utf8 = true});
-    std::fprintf(stderr, "perplexity: tokenized %s: %zu tokens in %.2f s\n", opts->text.c_str(), tokens.size(),
-                 tokenize_timer.seconds());
-    if (base) {
-      if (base->header().vocab != vocab)
-        throw Error(opts->kl_base + ": base vocabulary " + std::to_string(base->header().vocab) +
-                    " differs from the model's " + std::to_string(vocab));
-      opts->ctx = base->header().n_ctx;
-    }
-    eval::ChunkPlan plan = eval::plan_chunks(static_cast<int64_t>(tokens.size()), opts->ctx, opts->chunks);
-    if (base) plan.chunks = std::min(plan.chunks, base->header().chunks);
-    if (plan.n_ctx > c.max_position_embeddings)
-      throw Error("--ctx " + std::to_string(plan.n_ctx) + " exceeds the model's context of " +
-                  std::to_string(c.max_position_embeddings));
-    // llama.cpp replaces each chunk's first token by BOS when the model adds one.
-    const int32_t bos = tokenizer.bos_id();
-    if (tokenizer.default_add_bos() && bos >= 0)
-      for (int64_t i = 0; i < plan.chunks; ++i) tokens[static_cast<size_t>(i * plan.n_ctx)] = bos;
-    tokens.resize(static_cast<size_t>(plan.chunks * plan.n_ctx));
+    const PerplexityChunks chunks =
+        engine->perplexity_chunks(read_file_bounded(opts->text, kMaxTextBytes, "text"), opts->ctx, opts->chunks);
+    std::fprintf(stderr, "perplexity: tokenized %s: %lld tokens in %.2f s\n", opts->text.c_str(),
+                 static_cast<long long>(chunks.text_tokens()), tokenize_timer.seconds());
+    const std::span<const int32_t> tokens = chunks.tokens();
     if (base && !std::equal(tokens.begin(), tokens.end(), base->header().tokens.begin()))
       throw Error(opts->text + ": its tokens differ from those scored in " + opts->kl_base +
                   " (another text or tokenizer)");
@@ -105,44 +100,33 @@ void add_perplexity_command(CLI::App& app) {
     if (!opts->kl_base.empty() && !base) {
       io::check_output_path(opts->kl_base, opts->force, {opts->text});
       base_out.emplace(opts->kl_base);
-      writer.emplace(base_out->file(), opts->kl_base, eval::KlBaseHeader{plan.n_ctx, vocab, plan.chunks, tokens});
+      writer.emplace(base_out->file(), opts->kl_base,
+                     eval::KlBaseHeader{chunks.context(), vocab, chunks.count(), {tokens.begin(), tokens.end()}});
     }
     std::optional<eval::KlStats> kl;
     if (base) kl.emplace(vocab);
 
     std::fprintf(stderr, "perplexity: %lld chunks of %lld tokens, batch %lld, scoring %lld tokens per chunk\n",
-                 static_cast<long long>(plan.chunks), static_cast<long long>(plan.n_ctx),
-                 static_cast<long long>(opts->batch), static_cast<long long>(plan.scored_per_chunk()));
-    ThreadPool pool(resolve_threads(opts->threads));
-    model::Forward forward(*model, pool, opts->batch);
-    eval::NllStats stats;
-    std::vector<float> logits(static_cast<size_t>(std::min(opts->batch, plan.n_ctx) * vocab));
-    Timer timer;
+                 static_cast<long long>(chunks.count()), static_cast<long long>(chunks.context()),
+                 static_cast<long long>(opts->batch), static_cast<long long>(chunks.scored_per_chunk()));
     int64_t base_row = 0;
-    for (int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
-      const int32_t* chunk_tokens = tokens.data() + chunk * plan.n_ctx;
-      model::KvCache cache(c, plan.n_ctx);
-      for (int64_t b0 = 0; b0 < plan.n_ctx; b0 += opts->batch) {
-        int64_t n = std::min(opts->batch, plan.n_ctx - b0);
-        forward.run(cache, {chunk_tokens + b0, static_cast<size_t>(n)}, model::LogitsFor::kAll, logits.data());
-        for (int64_t j = std::max(b0, plan.first_scored()); j < std::min(b0 + n, plan.n_ctx - 1); ++j) {
-          const float* row = logits.data() + (j - b0) * vocab;
-          int32_t target = chunk_tokens[j + 1];
-          int32_t top;
-          stats.add(eval::token_nll(row, vocab, target, &top));
-          if (writer) writer->add_row(row);
-          if (kl) kl->add(base->row(base_row++), row, vocab, target);
-        }
-      }
-      progress(chunk + 1, plan.chunks, timer.seconds());
-      std::printf("[%lld]%.4f,", static_cast<long long>(chunk + 1), stats.ppl());
+    PerplexityOptions run;
+    run.on_chunk = [](const PerplexityProgress& p) {
+      progress(p.chunks_done, p.chunks, p.seconds);
+      std::printf("[%lld]%.4f,", static_cast<long long>(p.chunks_done), p.ppl);
       std::fflush(stdout);
-    }
+    };
+    if (writer || kl)
+      run.on_scored = [&](std::span<const float> row, int32_t next) {
+        if (writer) writer->add_row(row.data());
+        if (kl) kl->add(base->row(base_row++), row.data(), vocab, next);
+      };
+    const PerplexityResult result = engine->perplexity(chunks, run);
     std::printf("\n");
     if (base_out) base_out->commit();
-    std::fprintf(stderr, "perplexity: %.2f s, %.1f tokens/s\n", timer.seconds(),
-                 static_cast<double>(plan.chunks * plan.n_ctx) / timer.seconds());
-    std::printf("Final estimate: PPL = %.4f +/- %.4f\n", stats.ppl(), stats.ppl_error());
+    std::fprintf(stderr, "perplexity: %.2f s, %.1f tokens/s\n", result.seconds,
+                 static_cast<double>(chunks.count() * chunks.context()) / result.seconds);
+    std::printf("Final estimate: PPL = %.4f +/- %.4f\n", result.ppl, result.ppl_error);
     if (kl) {
       std::printf("\n");
       kl->report(stdout);

@@ -109,6 +109,12 @@ struct GenerateRequest {
   bool skip_special = true;               // special tokens add no text
   TokenConstraint* constraint = nullptr;
   const std::atomic<bool>* cancel = nullptr;  // set by another thread to stop early
+  // Speculative decoding: up to this many tokens proposed by prompt lookup
+  // (n-grams of the prompt and the answer) are verified in each forward pass
+  // beside the last sampled one; 0: off. The answer is the same as without
+  // it: token for token when greedy, in distribution when sampling (the
+  // tokens a seed gives differ). Proposing backs off while guesses fail.
+  int64_t draft_max = 0;
 };
 
 // One generated token. `text` is the text this token completes: whole UTF-8
@@ -133,6 +139,11 @@ struct GenerateResult {
   int64_t cached_tokens = 0;  // prompt tokens whose KV cache was reused
   double prefill_seconds = 0;
   double decode_seconds = 0;  // from the first sampled token to the end
+  // Forward passes after the prompt's (the first token comes from that one):
+  // tokens per pass is (tokens − 1) / decode_passes.
+  int64_t decode_passes = 0;
+  int64_t draft_tokens = 0;     // speculative decoding: tokens proposed and verified
+  int64_t accepted_tokens = 0;  // of which the model agreed with these
 };
 
 // What this build runs on this CPU, as llama.cpp prints its system info: for

@@ -1,6 +1,6 @@
 #pragma once
-// A tiny random checkpoint with the real Llama-4 tokenizer, written once per
-// test binary, and an Engine on it.
+// Tiny random checkpoints with the real Llama-4 tokenizer, written once per
+// test binary, and Engines on them.
 #include <memory>
 
 #include "mobilellm/engine.h"
@@ -8,5 +8,10 @@
 namespace mobilellm::test {
 
 std::shared_ptr<Engine> tiny_engine();
+// The tiny preset converted to q4g32 (int4 matrices, int8 KV cache: every
+// row's numbers are exact whatever the batch), with prompt chunks of 8 tokens,
+// so prompts take several steps and both prompts and answers cross the sliding
+// window of 16.
+std::shared_ptr<Engine> q4_engine();
 
 }  // namespace mobilellm::test

@@ -48,6 +48,9 @@ struct EngineOptions {
   // between two chunks: smaller chunks make them wait less, larger ones read
   // prompts faster (each chunk is one pass over the weights).
   int64_t prefill_chunk = 256;
+  // The default of GenerateRequest::draft_max (default_request()):
+  // speculative decoding by prompt lookup; 0: off.
+  int64_t draft_max = 0;
 };
 
 // What the forward steps did since the engine loaded. The mean batch is
@@ -97,6 +100,9 @@ struct TokenLogprob {
 
 enum class FinishReason { kStop, kLength, kCancelled };
 const char* finish_reason_name(FinishReason reason);  // "stop", "length", "cancelled"
+
+// GenerateRequest::draft_max at most.
+inline constexpr int64_t kMaxDraftTokens = 64;
 
 struct GenerateRequest {
   std::vector<int32_t> prompt;  // token ids, used exactly as given (no BOS is added)

@@ -30,6 +30,9 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
                 std::to_string(c.vocab_size));
   const int threads = options.threads > 0 ? options.threads : default_thread_count();
   if (options.prefill_chunk < 1) throw Error("prefill_chunk must be ≥ 1, not " + std::to_string(options.prefill_chunk));
+  if (options.draft_max < 0 || options.draft_max > kMaxDraftTokens)
+    throw Error("draft_max must be in 0.." + std::to_string(kMaxDraftTokens) + ", not " +
+                std::to_string(options.draft_max));
   auto impl = std::make_unique<Impl>(std::move(model), std::move(tokenizer), threads, options.prefill_chunk);
 
   const std::filesystem::path dir = impl->model->path();
@@ -48,6 +51,7 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
   d.sampling.top_k = g.top_k;
   d.sampling.min_p = g.min_p;
   d.sampling.repetition_penalty = g.repetition_penalty;
+  d.draft_max = options.draft_max;
   // Every id that ends an answer: generation_config's, the model's, the tokenizer's.
   auto add_stop = [&](int64_t id) {
     if (id >= 0 && id < c.vocab_size && std::find(d.stop_ids.begin(), d.stop_ids.end(), id) == d.stop_ids.end())

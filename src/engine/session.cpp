@@ -39,8 +39,8 @@ void validate(const GenerateRequest& r, int64_t context, const model::ModelConfi
   for (int n_top : {r.logprobs, r.prompt_logprobs})
     if (n_top < -1 || n_top > engine::kMaxTopLogprobs)
       throw Error("logprobs must be in 0.." + std::to_string(engine::kMaxTopLogprobs));
-  if (r.draft_max < 0 || r.draft_max > engine::kMaxDraft)
-    throw Error("draft_max must be in 0.." + std::to_string(engine::kMaxDraft));
+  if (r.draft_max < 0 || r.draft_max > kMaxDraftTokens)
+    throw Error("draft_max must be in 0.." + std::to_string(kMaxDraftTokens));
   model::validate(to_model(r.sampling));
 }
 

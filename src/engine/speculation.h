@@ -13,9 +13,6 @@
 
 namespace mobilellm::engine {
 
-// GenerateRequest::draft_max at most.
-inline constexpr int64_t kMaxDraft = 64;
-
 // Guesses the tokens that follow a text. Deterministic: the same text gives
 // the same guesses (the sampling rule relies on it).
 class Proposer {

@@ -19,7 +19,8 @@ struct CommonParams {
   Sampling sampling;
   std::vector<std::string> stop;
   bool stream = false;
-  bool include_usage = false;  // stream_options.include_usage
+  bool include_usage = false;        // stream_options.include_usage
+  std::optional<int64_t> draft_max;  // speculative decoding; absent: the server's default (serve --draft-max)
 };
 
 struct ToolDef {

@@ -270,7 +270,7 @@ TEST(Speculation, RejectsABadDraftMax) {
   GenerateRequest r = repetitive_request(*test::q4_engine(), 4);
   r.draft_max = -1;
   EXPECT_THROW(session->generate(r), Error);
-  r.draft_max = engine::kMaxDraft + 1;
+  r.draft_max = kMaxDraftTokens + 1;
   EXPECT_THROW(session->generate(r), Error);
 }
 

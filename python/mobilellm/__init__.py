@@ -46,6 +46,11 @@ class Model:
         verify: check every tensor checksum of a model file while loading.
         model_name: the ``"model"`` field of the results; None uses the
             checkpoint's name.
+        draft_max: speculative decoding by prompt lookup (``mobilellm run
+            --draft prompt --draft-max K``): up to this many proposed tokens
+            verified per forward pass; 0 is off. The same answers (greedy: the
+            same tokens), faster when they copy the prompt. A request body's
+            own ``"draft_max"`` overrides it.
 
     Raises:
         mobilellm.Error: the model or its tokenizer cannot be loaded (the
@@ -68,8 +73,10 @@ class Model:
         tokenizer: Optional[Union[str, os.PathLike]] = None,
         verify: bool = False,
         model_name: Optional[str] = None,
+        draft_max: int = 0,
     ) -> None:
         _check_int("n_ctx", n_ctx, 0)
+        _check_int("draft_max", draft_max, 0, 64)
         _check_int("n_threads", n_threads, 0, 256)
         if seed is not None:
             _check_int("seed", seed, -(2**63), 2**64 - 1)
@@ -81,6 +88,7 @@ class Model:
             n_threads,
             verify,
             model_name or "",
+            draft_max,
         )
 
     # ---- lifetime

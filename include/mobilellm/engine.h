@@ -49,8 +49,12 @@ struct EngineOptions {
   // prompts faster (each chunk is one pass over the weights).
   int64_t prefill_chunk = 256;
   // The default of GenerateRequest::draft_max (default_request()):
-  // speculative decoding by prompt lookup; 0: off.
+  // speculative decoding; 0: off.
   int64_t draft_max = 0;
+  // Speculative decoding's proposer: a smaller model that shares the
+  // tokenizer (checked: Engine::load throws Error otherwise), whose greedy
+  // tokens are the guesses; empty: prompt lookup.
+  std::filesystem::path draft_model;
 };
 
 // What the forward steps did since the engine loaded. The mean batch is
@@ -116,7 +120,8 @@ struct GenerateRequest {
   TokenConstraint* constraint = nullptr;
   const std::atomic<bool>* cancel = nullptr;  // set by another thread to stop early
   // Speculative decoding: up to this many tokens proposed by prompt lookup
-  // (n-grams of the prompt and the answer) are verified in each forward pass
+  // (n-grams of the prompt and the answer), or by the engine's draft model
+  // (EngineOptions::draft_model), are verified in each forward pass
   // beside the last sampled one; 0: off. The answer is the same as without
   // it: token for token when greedy, in distribution when sampling (the
   // tokens a seed gives differ). Proposing backs off while guesses fail.

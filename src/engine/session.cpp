@@ -111,6 +111,14 @@ bool Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_lo
   return true;
 }
 
+engine::DraftModel& Session::Impl::draft_model() {
+  if (!draft) {
+    Engine& model = *engine.draft;
+    draft = std::make_unique<engine::DraftModel>(model, std::min(cache.max_context(), model.info().max_context));
+  }
+  return *draft;
+}
+
 void Session::Impl::forget_from(int64_t length) {
   if (!cache.truncate(length)) throw Error("internal: the KV cache cannot return to " + std::to_string(length));
   history.resize(static_cast<size_t>(length));
@@ -179,6 +187,8 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
   // is checked against row j, and the row after the last draft is sampled as
   // usual.
   engine::PromptLookup lookup;
+  engine::Proposer& proposer =
+      s.engine.draft && r.draft_max > 0 ? s.draft_model() : static_cast<engine::Proposer&>(lookup);
   engine::DraftBudget budget(r.draft_max);
   std::vector<int32_t> drafts;
   size_t checked = 0;
@@ -242,7 +252,7 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
     if (last) break;
     if (accepted) continue;  // its row is already there
     try {
-      if (!s.decode(token, r.max_tokens - i - 1, budget, lookup, seen, drafts, base, r.cancel)) {
+      if (!s.decode(token, r.max_tokens - i - 1, budget, proposer, seen, drafts, base, r.cancel)) {
         result.finish = FinishReason::kCancelled;
         break;
       }

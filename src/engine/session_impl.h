@@ -36,6 +36,8 @@ struct Session::Impl {
               const std::atomic<bool>* cancel);
   // Forgets the cache from `length` on (rejected drafts); throws Error if the cache cannot.
   void forget_from(int64_t length);
+  // The engine's draft model's proposer for this session, made on first use.
+  engine::DraftModel& draft_model();
 
   std::shared_ptr<Engine> owner;  // keeps the weights alive
   Engine::Impl& engine;
@@ -48,6 +50,7 @@ struct Session::Impl {
   std::vector<float> logits;        // [vocab]
   std::vector<float> chunk_logits;  // [chunk][vocab], for scoring
   std::vector<float> draft_logits;  // [1 + drafts][vocab], of a speculative pass
+  std::unique_ptr<engine::DraftModel> draft;
 };
 
 }  // namespace mobilellm

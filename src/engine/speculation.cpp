@@ -18,6 +18,19 @@ std::vector<int32_t> PromptLookup::propose(std::span<const int32_t> context, int
   return {};
 }
 
+DraftModel::DraftModel(Engine& draft, int64_t context) : session_(draft.new_session(context)) {
+  request_.sampling.temperature = 0;
+  request_.skip_special = false;
+}
+
+std::vector<int32_t> DraftModel::propose(std::span<const int32_t> context, int64_t max) {
+  const int64_t room = session_->context() - static_cast<int64_t>(context.size());
+  if (context.empty() || std::min(max, room) <= 0) return {};
+  request_.prompt.assign(context.begin(), context.end());
+  request_.max_tokens = std::min(max, room);
+  return session_->generate(request_).tokens;
+}
+
 int64_t DraftBudget::next() {
   if (pause_ > 0) {
     --pause_;

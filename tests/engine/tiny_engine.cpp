@@ -23,24 +23,27 @@ std::shared_ptr<Engine> tiny_engine() {
   return engine;
 }
 
+EngineOptions write_tiny_q4(const std::filesystem::path& dir) {
+  std::filesystem::remove_all(dir);
+  model::write_random_checkpoint(model::preset_config("tiny"), dir / "ckpt", 7);
+  install_tokenizer_files(MOBILELLM_TOKENIZER_DIR, dir / "ckpt");
+  convert::ConvertOptions convert;
+  convert.input = dir / "ckpt";
+  convert.output = dir / "model.q4g32";
+  convert::convert_checkpoint(convert);
+  EngineOptions options;
+  options.model = convert.output;
+  options.tokenizer = dir / "ckpt";
+  options.threads = 2;
+  options.prefill_chunk = 8;
+  return options;
+}
+
 std::shared_ptr<Engine> q4_engine() {
-  namespace fs = std::filesystem;
   static std::shared_ptr<Engine> engine = [] {
-    const fs::path dir = fs::temp_directory_path() / ("mobilellm-q4-engine-test-" + std::to_string(getpid()));
-    fs::remove_all(dir);
-    model::write_random_checkpoint(model::preset_config("tiny"), dir / "ckpt", 7);
-    install_tokenizer_files(MOBILELLM_TOKENIZER_DIR, dir / "ckpt");
-    convert::ConvertOptions convert;
-    convert.input = dir / "ckpt";
-    convert.output = dir / "model.q4g32";
-    convert::convert_checkpoint(convert);
-    EngineOptions options;
-    options.model = convert.output;
-    options.tokenizer = dir / "ckpt";
-    options.threads = 2;
-    options.prefill_chunk = 8;
-    auto loaded = Engine::load(options);
-    fs::remove_all(dir);  // the weights stay mapped
+    const auto dir = std::filesystem::temp_directory_path() / ("mobilellm-q4-engine-test-" + std::to_string(getpid()));
+    auto loaded = Engine::load(write_tiny_q4(dir));
+    std::filesystem::remove_all(dir);  // the weights stay mapped
     return loaded;
   }();
   return engine;

@@ -73,18 +73,18 @@ int resolve_threads(int requested) {
 void add_draft_options(CLI::App* cmd, DraftOptions& options) {
   cmd->add_option("--draft", options.draft,
                   "Speculative decoding: 'prompt' proposes tokens by prompt lookup (n-grams of the prompt and the "
-                  "answer), verified several per forward pass; the same output, faster when the answer copies the "
-                  "prompt (default: off)");
+                  "answer); PATH (as -m takes it) a smaller model sharing the tokenizer proposes its greedy tokens; "
+                  "the model verifies several per forward pass: the same output, faster when the guesses are right "
+                  "(default: off)");
   cmd->add_option("--draft-max", options.draft_max, "Most tokens proposed per pass with --draft")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, mobilellm::kMaxDraftTokens));
 }
 
-int64_t resolve_draft_max(const DraftOptions& options) {
-  if (options.draft.empty()) return 0;
-  if (options.draft == "prompt") return options.draft_max;
-  throw Error("--draft " + options.draft +
-              ": only 'prompt' (prompt lookup) is supported; draft models are not implemented yet");
+void apply_draft_options(const DraftOptions& options, EngineOptions& engine) {
+  if (options.draft.empty()) return;
+  engine.draft_max = options.draft_max;
+  if (options.draft != "prompt") engine.draft_model = resolve_model_arg(options.draft);
 }
 
 std::string draft_summary(const GenerateResult& result) {

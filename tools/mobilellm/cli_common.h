@@ -27,13 +27,13 @@ void add_threads_option(CLI::App* cmd, int& threads);
 int resolve_threads(int requested);
 // Speculative decoding: --draft prompt|PATH and --draft-max K.
 struct DraftOptions {
-  std::string draft;  // empty: off; "prompt": prompt lookup
+  std::string draft;  // empty: off; "prompt": prompt lookup; else a draft model
   int64_t draft_max = 8;
 };
 void add_draft_options(CLI::App* cmd, DraftOptions& options);
-// EngineOptions::draft_max they ask for (0: off); throws Error for a --draft
-// this build cannot run.
-int64_t resolve_draft_max(const DraftOptions& options);
+// Sets EngineOptions::draft_max and draft_model as they ask (a draft model
+// named as -m takes it: a path or a Hub model).
+void apply_draft_options(const DraftOptions& options, EngineOptions& engine);
 // ", draft: 63% accepted, 2.41 tokens/pass" for an answer that speculated, else "".
 std::string draft_summary(const GenerateResult& result);
 

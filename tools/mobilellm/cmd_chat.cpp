@@ -76,11 +76,9 @@ struct Totals {
 class Chat {
  public:
   Chat(const ChatOptions& o, bool terminal) : options_(o), terminal_(terminal) {
-    engine_ = Engine::load({.model = o.model,
-                            .tokenizer = o.tokenizer,
-                            .threads = o.threads,
-                            .verify = o.verify,
-                            .draft_max = resolve_draft_max(o.draft)});
+    EngineOptions options{.model = o.model, .tokenizer = o.tokenizer, .threads = o.threads, .verify = o.verify};
+    apply_draft_options(o.draft, options);
+    engine_ = Engine::load(options);
     const int64_t max = engine_->info().max_context;
     session_ = engine_->new_session(o.context > 0 ? std::min(o.context, max) : std::min<int64_t>(max, 8192));
     request_ = engine_->default_request();

@@ -53,12 +53,13 @@ void add_run_command(CLI::App& app) {
     if (opts->prompt.empty() && opts->prompt_ids.empty())
       throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");
     // Text in needs the tokenizer; id prompts work without one (and then print ids).
-    auto engine = Engine::load({.model = opts->model,
-                                .tokenizer = opts->tokenizer,
-                                .threads = resolve_threads(opts->threads),
-                                .verify = opts->verify,
-                                .require_tokenizer = !opts->prompt.empty(),
-                                .draft_max = resolve_draft_max(opts->draft)});
+    EngineOptions options{.model = opts->model,
+                          .tokenizer = opts->tokenizer,
+                          .threads = resolve_threads(opts->threads),
+                          .verify = opts->verify,
+                          .require_tokenizer = !opts->prompt.empty()};
+    apply_draft_options(opts->draft, options);
+    auto engine = Engine::load(options);
     if (engine->info().random_weights) note_random_weights(opts->model);
     GenerateRequest request = engine->default_request();
     if (!opts->prompt.empty()) {

@@ -59,7 +59,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_flag("--verify", opts->engine.verify, "Check every tensor checksum of a model file while loading");
   cmd->callback([opts, model, tokenizer, draft] {
     // The default of each request's "draft_max".
-    opts->engine.draft_max = resolve_draft_max(*draft);
+    apply_draft_options(*draft, opts->engine);
     opts->engine.model = resolve_model_arg(*model);
     if (opts->served_name.empty() && opts->engine.model != *model)
       opts->served_name = *model;  // the Hub name, not a commit id

@@ -51,6 +51,9 @@ class Model:
             verified per forward pass; 0 is off. The same answers (greedy: the
             same tokens), faster when they copy the prompt. A request body's
             own ``"draft_max"`` overrides it.
+        draft_model: with ``draft_max``, a smaller model that shares the
+            tokenizer proposes the tokens instead (``--draft PATH``): what
+            ``path`` takes; None: prompt lookup.
 
     Raises:
         mobilellm.Error: the model or its tokenizer cannot be loaded (the
@@ -74,6 +77,7 @@ class Model:
         verify: bool = False,
         model_name: Optional[str] = None,
         draft_max: int = 0,
+        draft_model: Optional[Union[str, os.PathLike]] = None,
     ) -> None:
         _check_int("n_ctx", n_ctx, 0)
         _check_int("draft_max", draft_max, 0, 64)
@@ -89,6 +93,7 @@ class Model:
             verify,
             model_name or "",
             draft_max,
+            _core.resolve_model(os.fspath(draft_model)) if draft_model is not None else "",
         )
 
     # ---- lifetime

@@ -91,6 +91,9 @@ def test_prompt_lookup_gives_the_same_greedy_answer(cli, real, real_path):
     args = ["run", "-m", real_path, "--prompt-ids", " ".join(map(str, ids)), "-n", "16", "--temp", "0", "-t", "2",
             "--print-ids"]
     assert cli(*args, "--draft", "prompt", "--draft-max", "6") == cli(*args)
+    with mobilellm.Model(real_path, n_ctx=2048, n_threads=2, draft_max=4, draft_model=real_path) as drafted:
+        answer = drafted.create_chat_completion(messages, max_tokens=48, temperature=0)
+        assert answer["choices"][0]["message"] == plain["choices"][0]["message"]
 
 
 # ---- the OpenAI shapes
@@ -270,6 +273,8 @@ def test_bad_constructor_arguments(tiny_path):
         mobilellm.Model(tiny_path, n_ctx=10**7)
     with pytest.raises(ValueError, match="draft_max"):
         mobilellm.Model(tiny_path, draft_max=65)
+    with pytest.raises(mobilellm.Error, match="draft model"):
+        mobilellm.Model(tiny_path, draft_max=4, draft_model=str(tiny_path) + "-missing")
 
 
 def test_close_and_context_manager(tiny_path):

@@ -48,14 +48,16 @@ struct Cancel {
 class Model {
  public:
   Model(const std::string& path, const std::string& tokenizer, int64_t n_ctx, int64_t n_batch, int n_threads,
-        bool verify, const std::string& model_name) {
+        bool verify, const std::string& model_name, int64_t draft_max, const std::string& draft_model) {
     nb::gil_scoped_release unlocked;
     engine_ = mobilellm::Engine::load({.model = path,
                                        .tokenizer = tokenizer,
                                        .threads = n_threads,
                                        .verify = verify,
                                        .require_tokenizer = true,
-                                       .prefill_chunk = n_batch});
+                                       .prefill_chunk = n_batch,
+                                       .draft_max = draft_max,
+                                       .draft_model = draft_model});
     session_ = engine_->new_session(n_ctx);
     openai_ =
         std::make_unique<mobilellm::OpenAIResponder>(engine_, model_name.empty() ? engine_->info().name : model_name);
@@ -206,8 +208,10 @@ NB_MODULE(_core, m) {
       .def("is_set", [](const Cancel& c) { return c.flag.load(); });
 
   nb::class_<Model>(m, "Model")
-      .def(nb::init<const std::string&, const std::string&, int64_t, int64_t, int, bool, const std::string&>(),
-           "path"_a, "tokenizer"_a, "n_ctx"_a, "n_batch"_a, "n_threads"_a, "verify"_a, "model_name"_a)
+      .def(nb::init<const std::string&, const std::string&, int64_t, int64_t, int, bool, const std::string&, int64_t,
+                    const std::string&>(),
+           "path"_a, "tokenizer"_a, "n_ctx"_a, "n_batch"_a, "n_threads"_a, "verify"_a, "model_name"_a, "draft_max"_a,
+           "draft_model"_a)
       .def("tokenize", &Model::tokenize, "text"_a, "add_bos"_a, "special"_a)
       .def("detokenize", &Model::detokenize, "ids"_a)
       .def("logits", &Model::logits, "ids"_a)

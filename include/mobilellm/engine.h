@@ -49,6 +49,13 @@ struct EngineOptions {
   // between two chunks: smaller chunks make them wait less, larger ones read
   // prompts faster (each chunk is one pass over the weights).
   int64_t prefill_chunk = 256;
+  // The default of GenerateRequest::draft_max (default_request()):
+  // speculative decoding; 0: off.
+  int64_t draft_max = 0;
+  // Speculative decoding's proposer: a smaller model that shares the
+  // tokenizer (checked: Engine::load throws Error otherwise), whose greedy
+  // tokens are the guesses; empty: prompt lookup.
+  std::filesystem::path draft_model;
 };
 
 // What the forward steps did since the engine loaded. The mean batch is
@@ -99,6 +106,9 @@ struct TokenLogprob {
 enum class FinishReason { kStop, kLength, kCancelled };
 const char* finish_reason_name(FinishReason reason);  // "stop", "length", "cancelled"
 
+// GenerateRequest::draft_max at most.
+inline constexpr int64_t kMaxDraftTokens = 64;
+
 struct GenerateRequest {
   std::vector<int32_t> prompt;  // token ids, used exactly as given (no BOS is added)
   int64_t max_tokens = 256;     // 0: only read (and score) the prompt
@@ -110,6 +120,13 @@ struct GenerateRequest {
   bool skip_special = true;               // special tokens add no text
   TokenConstraint* constraint = nullptr;
   const std::atomic<bool>* cancel = nullptr;  // set by another thread to stop early
+  // Speculative decoding: up to this many tokens proposed by prompt lookup
+  // (n-grams of the prompt and the answer), or by the engine's draft model
+  // (EngineOptions::draft_model), are verified in each forward pass
+  // beside the last sampled one; 0: off. The answer is the same as without
+  // it: token for token when greedy, in distribution when sampling (the
+  // tokens a seed gives differ). Proposing backs off while guesses fail.
+  int64_t draft_max = 0;
 };
 
 // One generated token. `text` is the text this token completes: whole UTF-8
@@ -134,6 +151,11 @@ struct GenerateResult {
   int64_t cached_tokens = 0;  // prompt tokens whose KV cache was reused
   double prefill_seconds = 0;
   double decode_seconds = 0;  // from the first sampled token to the end
+  // Forward passes after the prompt's (the first token comes from that one):
+  // tokens per pass is (tokens − 1) / decode_passes.
+  int64_t decode_passes = 0;
+  int64_t draft_tokens = 0;     // speculative decoding: tokens proposed and verified
+  int64_t accepted_tokens = 0;  // of which the model agreed with these
 };
 
 // What this build runs on this CPU, as llama.cpp prints its system info: for

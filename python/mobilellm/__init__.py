@@ -77,6 +77,14 @@ class Model:
         verify: check every tensor checksum of a model file while loading.
         model_name: the ``"model"`` field of the results; None uses the
             checkpoint's name.
+        draft_max: speculative decoding by prompt lookup (``mobilellm run
+            --draft prompt --draft-max K``): up to this many proposed tokens
+            verified per forward pass; 0 is off. The same answers (greedy: the
+            same tokens), faster when they copy the prompt. A request body's
+            own ``"draft_max"`` overrides it.
+        draft_model: with ``draft_max``, a smaller model that shares the
+            tokenizer proposes the tokens instead (``--draft PATH``): what
+            ``path`` takes; None: prompt lookup.
 
     Raises:
         mobilellm.Error: the model or its tokenizer cannot be loaded (the
@@ -100,8 +108,11 @@ class Model:
         tokenizer: Optional[Union[str, os.PathLike]] = None,
         verify: bool = False,
         model_name: Optional[str] = None,
+        draft_max: int = 0,
+        draft_model: Optional[Union[str, os.PathLike]] = None,
     ) -> None:
         _check_int("n_ctx", n_ctx, 0)
+        _check_int("draft_max", draft_max, 0, 64)
         _check_int("n_threads", n_threads, 0, 256)
         _check_int("n_batch", n_batch, 1, 1 << 20)
         if seed is not None:
@@ -115,6 +126,8 @@ class Model:
             n_threads,
             verify,
             model_name or "",
+            draft_max,
+            _core.resolve_model(os.fspath(draft_model)) if draft_model is not None else "",
         )
 
     # ---- lifetime

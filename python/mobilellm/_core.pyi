@@ -19,7 +19,16 @@ class Cancel:
 
 class Model:
     def __init__(
-        self, path: str, tokenizer: str, n_ctx: int, n_batch: int, n_threads: int, verify: bool, model_name: str
+        self,
+        path: str,
+        tokenizer: str,
+        n_ctx: int,
+        n_batch: int,
+        n_threads: int,
+        verify: bool,
+        model_name: str,
+        draft_max: int,
+        draft_model: str,
     ) -> None: ...
     def tokenize(self, text: bytes, add_bos: bool, special: bool) -> List[int]: ...
     def detokenize(self, ids: List[int]) -> bytes: ...

@@ -16,6 +16,36 @@ const char* finish_reason_name(FinishReason reason) {
   return "?";
 }
 
+namespace {
+
+// The draft model of `options`, checked to share `tokenizer`: the same ids
+// must be the same text, or its guesses would be other tokens.
+std::shared_ptr<Engine> load_draft(const EngineOptions& options, const std::optional<Tokenizer>& tokenizer) {
+  EngineOptions o;
+  o.model = options.draft_model;
+  o.threads = options.threads;
+  o.prefill_chunk = options.prefill_chunk;
+  const std::string what = "the draft model " + options.draft_model.string();
+  std::shared_ptr<Engine> draft;
+  try {
+    draft = Engine::load(o);
+  } catch (const Error& e) {
+    throw Error(what + ": " + e.what());
+  }
+  if (!tokenizer) throw Error(what + " needs the model's tokenizer to compare with its own");
+  const Tokenizer& ours = *tokenizer;
+  const Tokenizer& theirs = draft->tokenizer();
+  if (theirs.vocab_size() != ours.vocab_size())
+    throw Error(what + " does not share the model's tokenizer: " + std::to_string(theirs.vocab_size()) + " ids, not " +
+                std::to_string(ours.vocab_size()));
+  for (int32_t id = 0; id < ours.vocab_size(); ++id)
+    if (theirs.token_bytes(id) != ours.token_bytes(id) || theirs.is_special(id) != ours.is_special(id))
+      throw Error(what + " does not share the model's tokenizer: token " + std::to_string(id) + " differs");
+  return draft;
+}
+
+}  // namespace
+
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
@@ -30,7 +60,11 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
                 std::to_string(c.vocab_size));
   const int threads = options.threads > 0 ? options.threads : default_thread_count();
   if (options.prefill_chunk < 1) throw Error("prefill_chunk must be ≥ 1, not " + std::to_string(options.prefill_chunk));
+  if (options.draft_max < 0 || options.draft_max > kMaxDraftTokens)
+    throw Error("draft_max must be in 0.." + std::to_string(kMaxDraftTokens) + ", not " +
+                std::to_string(options.draft_max));
   auto impl = std::make_unique<Impl>(std::move(model), std::move(tokenizer), threads, options.prefill_chunk);
+  if (!options.draft_model.empty()) impl->draft = load_draft(options, impl->tokenizer);
 
   const std::filesystem::path dir = impl->model->path();
   ModelInfo& info = impl->info;
@@ -48,6 +82,7 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
   d.sampling.top_k = g.top_k;
   d.sampling.min_p = g.min_p;
   d.sampling.repetition_penalty = g.repetition_penalty;
+  d.draft_max = options.draft_max;
   // Every id that ends an answer: generation_config's, the model's, the tokenizer's.
   auto add_stop = [&](int64_t id) {
     if (id >= 0 && id < c.vocab_size && std::find(d.stop_ids.begin(), d.stop_ids.end(), id) == d.stop_ids.end())

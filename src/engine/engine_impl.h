@@ -27,6 +27,8 @@ struct Engine::Impl {
   ThreadPool pool;
   // Every session's forward work, batched into steps on the shared pool.
   engine::StepBatcher batcher;
+  // EngineOptions::draft_model: the proposer of speculative decoding; null: prompt lookup.
+  std::shared_ptr<Engine> draft;
 };
 
 }  // namespace mobilellm

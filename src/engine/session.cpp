@@ -4,6 +4,7 @@
 
 #include "engine/logprobs.h"
 #include "engine/session_impl.h"
+#include "engine/speculation.h"
 #include "engine/stop_strings.h"
 #include "model/sampler.h"
 #include "runtime/error.h"
@@ -38,6 +39,8 @@ void validate(const GenerateRequest& r, int64_t context, const model::ModelConfi
   for (int n_top : {r.logprobs, r.prompt_logprobs})
     if (n_top < -1 || n_top > engine::kMaxTopLogprobs)
       throw Error("logprobs must be in 0.." + std::to_string(engine::kMaxTopLogprobs));
+  if (r.draft_max < 0 || r.draft_max > kMaxDraftTokens)
+    throw Error("draft_max must be in 0.." + std::to_string(kMaxDraftTokens));
   model::validate(to_model(r.sampling));
 }
 
@@ -108,6 +111,42 @@ bool Session::Impl::prefill(const GenerateRequest& r, int64_t from, bool need_lo
   return true;
 }
 
+engine::DraftModel& Session::Impl::draft_model() {
+  if (!draft) {
+    Engine& model = *engine.draft;
+    draft = std::make_unique<engine::DraftModel>(model, std::min(cache.max_context(), model.info().max_context));
+  }
+  return *draft;
+}
+
+void Session::Impl::forget_from(int64_t length) {
+  if (!cache.truncate(length)) throw Error("internal: the KV cache cannot return to " + std::to_string(length));
+  history.resize(static_cast<size_t>(length));
+}
+
+bool Session::Impl::decode(int32_t token, int64_t remaining, engine::DraftBudget& budget, engine::Proposer& proposer,
+                           std::span<const int32_t> seen, std::vector<int32_t>& drafts, int64_t& base,
+                           const std::atomic<bool>* cancel) {
+  // Drafts past the answer's budget, the context, one step's chunk or what a
+  // ring can take back are never used.
+  const int64_t room = std::min({remaining, cache.max_context() - cache.size() - 1, engine.batcher.prefill_chunk() - 1,
+                                 cache.rollback_limit() - 1});
+  const int64_t most = std::min(room, budget.next());
+  if (most > 0) drafts = proposer.propose(seen, most);
+  if (drafts.empty()) {
+    const int32_t one[1] = {token};
+    return run_forward(one, model::LogitsFor::kLast, logits.data(), cancel);
+  }
+  std::vector<int32_t> pass{token};
+  pass.insert(pass.end(), drafts.begin(), drafts.end());
+  draft_logits.resize(pass.size() * logits.size());
+  base = cache.size();
+  cache.keep_for_rollback(static_cast<int64_t>(pass.size()));
+  if (run_forward(pass, model::LogitsFor::kAll, draft_logits.data(), cancel)) return true;
+  drafts.clear();  // cancelled: the history holds what ran
+  return false;
+}
+
 GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& on_token) {
   Impl& s = *impl_;
   const std::optional<Tokenizer>& tokenizer = s.engine.tokenizer;  // none: tokens add no text
@@ -142,18 +181,50 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
   engine::StopStrings stops(r.stop_strings);
   std::vector<int32_t> seen(r.prompt);  // what the repetition penalty looks at
   std::vector<float> raw;
+  const int64_t vocab = s.engine.model->config().vocab_size;
+  // Speculation: the pass that ran [token, drafts…] from cache length `base`
+  // left row j of `s.draft_logits` after token, draft 1, … draft j; draft j + 1
+  // is checked against row j, and the row after the last draft is sampled as
+  // usual.
+  engine::PromptLookup lookup;
+  engine::Proposer& proposer =
+      s.engine.draft && r.draft_max > 0 ? s.draft_model() : static_cast<engine::Proposer&>(lookup);
+  engine::DraftBudget budget(r.draft_max);
+  std::vector<int32_t> drafts;
+  size_t checked = 0;
+  int64_t base = 0;
+  auto forget_drafts = [&] {
+    if (drafts.empty()) return;
+    budget.verified(static_cast<int64_t>(drafts.size()), static_cast<int64_t>(checked));
+    s.forget_from(base + 1 + static_cast<int64_t>(checked));
+    drafts.clear();
+    checked = 0;
+  };
   result.finish = FinishReason::kLength;
   for (int64_t i = 0; i < r.max_tokens; ++i) {
     if (cancelled()) {
       result.finish = FinishReason::kCancelled;
       break;
     }
-    if (r.logprobs >= 0) raw = s.logits;  // the sampler and the constraint modify the logits
-    if (r.constraint && r.constraint->mask(s.logits) == 0) {
+    const std::span<float> logits =
+        drafts.empty() ? std::span<float>(s.logits)
+                       : std::span<float>(s.draft_logits)
+                             .subspan(checked * static_cast<size_t>(vocab), static_cast<size_t>(vocab));
+    if (r.logprobs >= 0) raw.assign(logits.begin(), logits.end());  // the sampler and the constraint modify them
+    if (r.constraint && r.constraint->mask(logits) == 0) {
       result.finish = FinishReason::kStop;  // nothing may follow: the constrained text is complete
       break;
     }
-    const int32_t token = sampler.sample(s.logits, seen);
+    const bool checking = checked < drafts.size();
+    const int32_t token =
+        checking ? sampler.sample_or_accept(logits, seen, drafts[checked]) : sampler.sample(logits, seen);
+    const bool accepted = checking && token == drafts[checked];
+    if (accepted) {
+      ++checked;
+      ++result.accepted_tokens;
+    } else {
+      forget_drafts();  // the rejected ones, or none: the next pass runs `token`
+    }
     if (r.constraint) r.constraint->accept(token);
     seen.push_back(token);
     result.tokens.push_back(token);
@@ -163,7 +234,8 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
     std::string text;
     if (decoder && !is_stop && !(r.skip_special && tokenizer->is_special(token)))
       text = stops.push(decoder->push(token));
-    bool last = is_stop || stops.matched() || i + 1 == r.max_tokens || s.cache.size() >= s.cache.max_context();
+    const int64_t position = static_cast<int64_t>(r.prompt.size()) + i;  // where `token` would run
+    bool last = is_stop || stops.matched() || i + 1 == r.max_tokens || position >= s.cache.max_context();
     if (last) {
       if (decoder && !stops.matched()) text += stops.push(decoder->flush());
       text += stops.flush();
@@ -178,9 +250,9 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
       }
     }
     if (last) break;
-    const int32_t next[1] = {token};
+    if (accepted) continue;  // its row is already there
     try {
-      if (!s.run_forward(next, model::LogitsFor::kLast, s.logits.data(), r.cancel)) {
+      if (!s.decode(token, r.max_tokens - i - 1, budget, proposer, seen, drafts, base, r.cancel)) {
         result.finish = FinishReason::kCancelled;
         break;
       }
@@ -188,7 +260,10 @@ GenerateResult Session::generate(const GenerateRequest& r, const TokenCallback& 
       reset();
       throw;
     }
+    ++result.decode_passes;
   }
+  forget_drafts();  // drafts the answer ended before
+  result.draft_tokens = budget.proposed();
   result.decode_seconds = timer.seconds();
   return result;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/engine_impl.h"
+#include "engine/speculation.h"
 #include "model/forward.h"
 #include "model/kv_cache.h"
 
@@ -25,6 +26,18 @@ struct Session::Impl {
   // Runs tokens through the engine's steps; false when cancelled before all ran.
   bool run_forward(std::span<const int32_t> tokens, model::LogitsFor which, float* out,
                    const std::atomic<bool>* cancel);
+  // Runs the sampled `token`, with the tokens `proposer` guesses follow
+  // `seen` when the budget allows (at most `remaining`, the answer's tokens
+  // still to come): then `drafts` holds them, `draft_logits` the pass's rows
+  // and `base` the cache length before it; else `logits` gets the token's
+  // logits. Returns false when cancelled.
+  bool decode(int32_t token, int64_t remaining, engine::DraftBudget& budget, engine::Proposer& proposer,
+              std::span<const int32_t> seen, std::vector<int32_t>& drafts, int64_t& base,
+              const std::atomic<bool>* cancel);
+  // Forgets the cache from `length` on (rejected drafts); throws Error if the cache cannot.
+  void forget_from(int64_t length);
+  // The engine's draft model's proposer for this session, made on first use.
+  engine::DraftModel& draft_model();
 
   std::shared_ptr<Engine> owner;  // keeps the weights alive
   Engine::Impl& engine;
@@ -36,6 +49,8 @@ struct Session::Impl {
   int scores_top = -1;
   std::vector<float> logits;        // [vocab]
   std::vector<float> chunk_logits;  // [chunk][vocab], for scoring
+  std::vector<float> draft_logits;  // [1 + drafts][vocab], of a speculative pass
+  std::unique_ptr<engine::DraftModel> draft;
 };
 
 }  // namespace mobilellm

@@ -11,6 +11,9 @@ namespace {
 // Decode rows a step holds beside its prompt chunk (one per generating
 // session); more sessions than this wait for the next step.
 constexpr int64_t kMaxDecodeRows = 64;
+// Rows of every position's logits a step computes at most (a first work is
+// always taken, whatever its size).
+constexpr int64_t kMaxLogitRows = 64;
 // The gather time is the last step's duration, within these bounds: long
 // enough for the members to sample, short enough that a member stuck in its
 // callback (a slow client) delays the others little.
@@ -80,12 +83,12 @@ void StepBatcher::lead(std::unique_lock<std::mutex>& lock) {
   // The step: every waiting single token (a decode step), and prompt chunks in
   // arrival order while the chunk budget lasts. A prompt always advances by a
   // whole chunk (or its rest), so its chunks, and with them its numbers, do
-  // not depend on what else runs. At most one work wanting every position's
-  // logits per step bounds the logits buffer.
+  // not depend on what else runs. Rows wanting their logits (scoring, a
+  // speculative pass) beyond kMaxLogitRows wait for the next step: that
+  // bounds the logits buffer.
   std::vector<Work*> chosen;
   std::vector<model::SequenceStep> steps;
-  int64_t budget = prefill_chunk_, rows = 0;
-  bool scoring = false;
+  int64_t budget = prefill_chunk_, rows = 0, logit_rows = 0;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     Work& w = **it;
     if (w.cancel && w.cancel->load()) {
@@ -99,8 +102,8 @@ void StepBatcher::lead(std::unique_lock<std::mutex>& lock) {
     if (n > 1 && n > budget) continue;
     if (rows + n > forward_.max_batch()) continue;
     const bool all = w.which == model::LogitsFor::kAll;
-    if (all && scoring) continue;
-    scoring = scoring || all;
+    if (all && logit_rows > 0 && logit_rows + n > kMaxLogitRows) continue;
+    if (all) logit_rows += n;
     if (n > 1) budget -= n;
     rows += n;
     const bool last = w.done_tokens + n == static_cast<int64_t>(w.tokens.size());

@@ -72,11 +72,24 @@ KvCache::KvCache(const ModelConfig& c, int64_t max_context)
 
 void KvCache::clear() {
   n_past_ = 0;
+  rollback_to_ = rollback_end_ = 0;
   release_unheld();
 }
 
 bool KvCache::truncate(int64_t n) {
   if (n >= n_past_) return n == n_past_;
+  if (n >= rollback_to_ && n_past_ <= rollback_end_) {
+    // Each ring slot written from n on gets back the older position it held.
+    for (auto& layer : layers_) {
+      if (layer.kind == AttentionKind::kFull) continue;
+      for (int64_t p = std::max(n, layer.slots); p < n_past_; ++p)
+        layer.rows->copy_row(p % layer.slots, *layer.saved, p - rollback_to_);
+    }
+    // No release_unheld(): the rows of rejected guesses are written again by
+    // the next pass, so handing their pages back would only fault them in.
+    n_past_ = n;
+    return true;
+  }
   for (const auto& layer : layers_) {
     // A ring has overwritten positions before n_past - slots; the query at n
     // needs the window (n - W, n), which survives only for a rewind of one.
@@ -85,6 +98,7 @@ bool KvCache::truncate(int64_t n) {
     if (layer.kind == AttentionKind::kChunked && n % chunk_ != 0 && n / chunk_ != (n_past_ - 1) / chunk_) return false;
   }
   n_past_ = n;
+  rollback_to_ = rollback_end_ = 0;  // the saved rows are of positions that may be written again
   release_unheld();
   return true;
 }
@@ -96,6 +110,26 @@ int64_t KvCache::rows_held(const Layer& layer, int64_t positions) {
 
 void KvCache::release_unheld() {
   for (auto& layer : layers_) layer.rows->release_from(rows_held(layer, n_past_));
+}
+
+void KvCache::keep_for_rollback(int64_t n) {
+  MOBILELLM_DASSERT(n >= 0 && n <= rollback_limit());
+  rollback_to_ = n_past_;
+  rollback_end_ = n_past_ + n;
+  for (auto& layer : layers_) {
+    if (layer.kind == AttentionKind::kFull || n == 0) continue;
+    if (!layer.saved || layer.saved->capacity() < n) layer.saved = layer.rows->make(n);
+    // Position p goes into the slot of position p − slots (none before a full ring).
+    for (int64_t p = std::max(n_past_, layer.slots); p < rollback_end_; ++p)
+      layer.saved->copy_row(p - rollback_to_, *layer.rows, p % layer.slots);
+  }
+}
+
+int64_t KvCache::rollback_limit() const {
+  int64_t limit = max_context_;
+  for (const auto& layer : layers_)
+    if (layer.kind != AttentionKind::kFull) limit = std::min(limit, layer.slots);
+  return limit;
 }
 
 int64_t KvCache::bytes() const {

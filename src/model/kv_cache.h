@@ -109,14 +109,24 @@ class KvCache {
   // Forget positions from `n` on (keeping a shared prompt prefix), and give
   // back the memory of the rows that no longer hold one. Ring layers keep
   // only their last window, so a cut more than a window back is not possible
-  // there: returns false and changes nothing.
+  // there (unless keep_for_rollback() saved it): returns false and changes
+  // nothing.
   bool truncate(int64_t n);
   void advance(int64_t n) { n_past_ += n; }
+
+  // Speculative decoding: saves the ring rows that the next `n` positions
+  // will overwrite, so that truncate() can return to any length from the
+  // current one on, until the next call. n ≤ rollback_limit().
+  void keep_for_rollback(int64_t n);
+  // The most positions keep_for_rollback() can cover: the smallest ring, or
+  // the context when there is none.
+  int64_t rollback_limit() const;
 
   struct Layer {
     AttentionKind kind;
     int64_t slots = 0;  // rows: the context for full layers, the ring size for the others
     std::unique_ptr<KvRows> rows;
+    std::unique_ptr<KvRows> saved;  // ring layers: [t] is what position rollback_to_ + t overwrote
   };
   Layer& layer(int64_t l) { return layers_[static_cast<size_t>(l)]; }
   // Bytes the rows holding positions take (int8: scales and zero points
@@ -133,6 +143,8 @@ class KvCache {
   int64_t n_past_ = 0;
   int64_t chunk_ = 0;
   std::vector<Layer> layers_;
+  // keep_for_rollback(): the saved rows restore lengths [rollback_to_, rollback_end_].
+  int64_t rollback_to_ = 0, rollback_end_ = 0;
 };
 
 }  // namespace mobilellm::model

@@ -25,6 +25,24 @@ void validate(const SamplingParams& p) {
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) { validate(params); }
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> history) {
+  const int32_t greedy = distribution(logits, history);
+  return greedy >= 0 ? greedy : draw(-1);
+}
+
+int32_t Sampler::sample_or_accept(std::span<float> logits, std::span<const int32_t> history, int32_t draft) {
+  const int32_t greedy = distribution(logits, history);
+  if (greedy >= 0) return greedy;
+  double kept_mass = 0, draft_mass = 0;
+  for (size_t i = 0; i < probs_.size(); ++i) {
+    kept_mass += probs_[i];
+    if (candidates_[i] == draft) draft_mass = probs_[i];
+  }
+  if (draft_mass >= kept_mass || std::uniform_real_distribution<double>(0.0, kept_mass)(rng_) < draft_mass)
+    return draft;
+  return draw(draft);
+}
+
+int32_t Sampler::distribution(std::span<float> logits, std::span<const int32_t> history) {
   const int64_t vocab = static_cast<int64_t>(logits.size());
   if (params_.repetition_penalty != 1.0) {
     const float penalty = static_cast<float>(params_.repetition_penalty);
@@ -88,16 +106,24 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
   }
   probs_.resize(keep);
   for (size_t i = 0; i < keep; ++i) probs_[i] = weights_[candidates_[i]];
+  return -1;
+}
 
+int32_t Sampler::draw(int32_t excluded) {
+  const size_t keep = probs_.size();
   double kept_mass = 0;
-  for (size_t i = 0; i < keep; ++i) kept_mass += probs_[i];
+  for (size_t i = 0; i < keep; ++i)
+    if (candidates_[i] != excluded) kept_mass += probs_[i];
   const double r = std::uniform_real_distribution<double>(0.0, kept_mass)(rng_);
   double acc = 0;
+  size_t last = keep;
   for (size_t i = 0; i < keep; ++i) {
+    if (candidates_[i] == excluded) continue;
     acc += probs_[i];
+    last = i;
     if (r < acc) return candidates_[i];
   }
-  return candidates_[keep - 1];
+  return candidates_[last];
 }
 
 }  // namespace mobilellm::model

@@ -26,8 +26,20 @@ class Sampler {
   explicit Sampler(const SamplingParams& params);
   // `logits` is modified. `history`: tokens the repetition penalty applies to.
   int32_t sample(std::span<float> logits, std::span<const int32_t> history);
+  // Speculative decoding's rule for a token `draft` proposed by a
+  // deterministic proposer (its distribution is a point mass): accepts it
+  // with probability p(draft), else samples from p without it, renormalised,
+  // so the result is distributed as sample()'s. Greedy: the most likely token.
+  int32_t sample_or_accept(std::span<float> logits, std::span<const int32_t> history, int32_t draft);
 
  private:
+  // Applies the penalty and, when sampling, leaves the candidates kept and
+  // their weights in candidates_[0, kept) and probs_; returns the greedy
+  // choice (-1 when sampling).
+  int32_t distribution(std::span<float> logits, std::span<const int32_t> history);
+  // A candidate drawn in proportion to probs_, `excluded` (a token id) left out.
+  int32_t draw(int32_t excluded);
+
   SamplingParams params_;
   std::mt19937_64 rng_;
   std::vector<int32_t> candidates_;

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "server/api_error.h"
 #include "server/server_state.h"
 
@@ -27,6 +29,8 @@ void record_generation(ServerState& state, const GenerateResult& result) {
   if (result.finish == FinishReason::kCancelled) state.metrics.cancelled();
   state.metrics.generation(result.prompt_tokens, result.cached_tokens, generated, result.prefill_seconds,
                            result.decode_seconds);
+  state.metrics.speculation(result.draft_tokens, result.accepted_tokens, result.decode_passes,
+                            std::max<int64_t>(generated - 1, 0));
 }
 
 void record_request(ServerState& state, const std::string& endpoint, int status, double seconds) {

@@ -13,6 +13,11 @@ std::string number(double v, const char* format = "%.17g") {
   return buf;
 }
 
+// a / b, 0 while b is 0.
+std::string ratio(uint64_t a, uint64_t b) {
+  return number(b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b));
+}
+
 void header(std::string& out, const char* name, const char* type, const char* help) {
   out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
@@ -59,6 +64,15 @@ void Metrics::generation(int64_t prompt_tokens, int64_t cached_tokens, int64_t g
   if (generated_tokens > 1) per_token_.observe(decode_seconds / static_cast<double>(generated_tokens - 1));
 }
 
+void Metrics::speculation(int64_t draft_tokens, int64_t accepted_tokens, int64_t decode_passes,
+                          int64_t decoded_tokens) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  draft_tokens_ += static_cast<uint64_t>(draft_tokens);
+  accepted_tokens_ += static_cast<uint64_t>(accepted_tokens);
+  decode_passes_ += static_cast<uint64_t>(decode_passes);
+  decoded_tokens_ += static_cast<uint64_t>(decoded_tokens);
+}
+
 void Metrics::rejected(const std::string& reason) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++rejected_[reason];
@@ -92,6 +106,18 @@ std::string Metrics::render(const Gauges& g) const {
   out += "mobilellm_prompt_tokens_cached_total " + std::to_string(cached_tokens_) + "\n";
   header(out, "mobilellm_generation_tokens_total", "counter", "Tokens generated.");
   out += "mobilellm_generation_tokens_total " + std::to_string(generated_tokens_) + "\n";
+  header(out, "mobilellm_decode_passes_total", "counter",
+         "Forward passes of generations after their prompt's (speculative decoding makes fewer than tokens).");
+  out += "mobilellm_decode_passes_total " + std::to_string(decode_passes_) + "\n";
+  header(out, "mobilellm_tokens_per_decode_pass", "gauge",
+         "Tokens generated after the first per decode pass, over all generations (1 without speculation).");
+  out += "mobilellm_tokens_per_decode_pass " + ratio(decoded_tokens_, decode_passes_) + "\n";
+  header(out, "mobilellm_draft_tokens_total", "counter", "Speculative decoding: tokens proposed and verified.");
+  out += "mobilellm_draft_tokens_total " + std::to_string(draft_tokens_) + "\n";
+  header(out, "mobilellm_draft_accepted_tokens_total", "counter", "Speculative decoding: proposed tokens accepted.");
+  out += "mobilellm_draft_accepted_tokens_total " + std::to_string(accepted_tokens_) + "\n";
+  header(out, "mobilellm_draft_acceptance_rate", "gauge", "Accepted over proposed tokens, over all generations.");
+  out += "mobilellm_draft_acceptance_rate " + ratio(accepted_tokens_, draft_tokens_) + "\n";
   header(out, "mobilellm_time_to_first_token_seconds", "histogram",
          "Time from admission to the first generated token.");
   first_token_.render(out, "mobilellm_time_to_first_token_seconds", "");

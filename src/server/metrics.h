@@ -39,6 +39,8 @@ class Metrics {
   // One finished generation.
   void generation(int64_t prompt_tokens, int64_t cached_tokens, int64_t generated_tokens, double first_token_seconds,
                   double decode_seconds);
+  // Its speculative decoding (GenerateResult's counters).
+  void speculation(int64_t draft_tokens, int64_t accepted_tokens, int64_t decode_passes, int64_t decoded_tokens);
   void rejected(const std::string& reason);  // queue full, …
   void cancelled();
 
@@ -51,6 +53,7 @@ class Metrics {
   std::map<std::string, uint64_t> rejected_;
   uint64_t cancelled_ = 0;
   uint64_t prompt_tokens_ = 0, cached_tokens_ = 0, generated_tokens_ = 0, generations_ = 0;
+  uint64_t draft_tokens_ = 0, accepted_tokens_ = 0, decode_passes_ = 0, decoded_tokens_ = 0;
   Histogram first_token_{{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
   Histogram per_token_{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}};
 };

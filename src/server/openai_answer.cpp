@@ -109,6 +109,7 @@ ChatAnswer::ChatAnswer(const AnswerContext& context, const ChatRequest& r)
   gen_.sampling = r.common.sampling;
   gen_.stop_strings = r.common.stop;
   gen_.logprobs = r.logprobs ? r.top_logprobs : -1;
+  gen_.draft_max = r.common.draft_max.value_or(gen_.draft_max);
   const bool forced = r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed;
   if (forced || r.response_format != ResponseFormat::kText) {
     constraint_ = std::make_unique<chat::GrammarConstraint>(grammar_for(r), context.vocab, gen_.stop_ids);
@@ -236,6 +237,7 @@ CompletionAnswer::CompletionAnswer(const AnswerContext& context, CompletionReque
   base_.stop_strings = request_.common.stop;
   base_.logprobs = request_.logprobs;
   if (request_.common.ignore_eos) base_.stop_ids.clear();
+  base_.draft_max = request_.common.draft_max.value_or(base_.draft_max);
 }
 
 Json CompletionAnswer::whole(Session& session, const ResultHook& on_result) {

@@ -126,6 +126,7 @@ CommonParams parse_common(const Fields& f, const Sampling& defaults) {
   if (auto v = f.integer("seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()))
     p.sampling.seed = static_cast<uint64_t>(*v);
   if (auto n = f.integer("n", 1, 1); n && *n != 1) throw invalid_request("only n = 1 is supported", "n");
+  p.draft_max = f.integer("draft_max", 0, kMaxDraftTokens);
   if (const Json* stop = f.get("stop")) {
     if (stop->is_string()) {
       p.stop.push_back(stop->get<std::string>());

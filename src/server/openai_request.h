@@ -19,8 +19,9 @@ struct CommonParams {
   Sampling sampling;
   std::vector<std::string> stop;
   bool stream = false;
-  bool include_usage = false;  // stream_options.include_usage
-  bool ignore_eos = false;     // end-of-turn ids do not end the answer (llama-server's and vLLM's ignore_eos)
+  bool include_usage = false;        // stream_options.include_usage
+  bool ignore_eos = false;           // end-of-turn ids do not end the answer (llama-server's and vLLM's ignore_eos)
+  std::optional<int64_t> draft_max;  // speculative decoding; absent: the server's default (serve --draft-max)
 };
 
 struct ToolDef {

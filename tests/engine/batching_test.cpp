@@ -1,9 +1,7 @@
 // Continuous batching through the public API: sessions generating on
 // different threads share forward steps, and what each one gets does not
-// depend on that. The model is the tiny preset converted to q4g32 (int4
-// matrices, int8 KV cache: every row's numbers are exact whatever the batch)
-// with prompt chunks of 8 tokens, so prompts take several steps and both
-// prompts and answers cross the sliding window of 16.
+// depend on that. The model is test::q4_engine(): prompts take several steps
+// and both prompts and answers cross the sliding window of 16.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,37 +12,15 @@
 
 #include <unistd.h>
 
-#include "convert/convert.h"
 #include "mobilellm/engine.h"
 #include "model/random_checkpoint.h"
-#include "tokenizer/tokenizer.h"
+#include "tiny_engine.h"
 
 namespace mobilellm {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::shared_ptr<Engine> q4_engine() {
-  static std::shared_ptr<Engine> engine = [] {
-    const fs::path dir = fs::temp_directory_path() / ("mobilellm-batching-test-" + std::to_string(getpid()));
-    fs::remove_all(dir);
-    model::write_random_checkpoint(model::preset_config("tiny"), dir / "ckpt", 7);
-    install_tokenizer_files(MOBILELLM_TOKENIZER_DIR, dir / "ckpt");
-    convert::ConvertOptions convert;
-    convert.input = dir / "ckpt";
-    convert.output = dir / "model.q4g32";
-    convert::convert_checkpoint(convert);
-    EngineOptions options;
-    options.model = convert.output;
-    options.tokenizer = dir / "ckpt";
-    options.threads = 2;
-    options.prefill_chunk = 8;
-    auto loaded = Engine::load(options);
-    fs::remove_all(dir);  // the weights stay mapped
-    return loaded;
-  }();
-  return engine;
-}
+using test::q4_engine;
 
 GenerateRequest request(const std::string& text, int64_t max_tokens, double temperature, uint64_t seed) {
   GenerateRequest r = q4_engine()->default_request();

@@ -71,6 +71,32 @@ def test_greedy_completion_equals_cli(cli, real, real_path):
         "choices"][0]["text"]
 
 
+def test_prompt_lookup_gives_the_same_greedy_answer(cli, real, real_path):
+    """Speculative decoding (draft_max) on the real model: the same chat answer as without it, and as the CLI's
+    `run --draft prompt`; a request's own "draft_max" turns it off again."""
+    text = ("Correct the spelling: Teh printing press was a fascinatng invension. Befor it, books were copyed by "
+            "hand, so they were rare and expensiv.")
+    messages = [{"role": "user", "content": text}]
+    plain = real.create_chat_completion(messages, max_tokens=48, temperature=0)
+    with mobilellm.Model(real_path, n_ctx=2048, n_threads=2, draft_max=6) as drafted:
+        answer = drafted.create_chat_completion(messages, max_tokens=48, temperature=0)
+        assert answer["choices"][0]["message"] == plain["choices"][0]["message"]
+        for count in ("prompt_tokens", "completion_tokens"):  # cached_tokens depends on the model's last request
+            assert answer["usage"][count] == plain["usage"][count]
+        prompt = drafted.create_completion("The capital of France is Paris. The capital of France is",
+                                           max_tokens=16, temperature=0)
+    expected = real.create_completion("The capital of France is Paris. The capital of France is", max_tokens=16,
+                                      temperature=0)
+    assert prompt["choices"] == expected["choices"]
+    ids = real.tokenize("The capital of France is Paris. The capital of France is", add_bos=True)
+    args = ["run", "-m", real_path, "--prompt-ids", " ".join(map(str, ids)), "-n", "16", "--temp", "0", "-t", "2",
+            "--print-ids"]
+    assert cli(*args, "--draft", "prompt", "--draft-max", "6") == cli(*args)
+    with mobilellm.Model(real_path, n_ctx=2048, n_threads=2, draft_max=4, draft_model=real_path) as drafted:
+        answer = drafted.create_chat_completion(messages, max_tokens=48, temperature=0)
+        assert answer["choices"][0]["message"] == plain["choices"][0]["message"]
+
+
 # ---- the OpenAI shapes
 
 
@@ -246,6 +272,10 @@ def test_bad_constructor_arguments(tiny_path):
         mobilellm.Model(tiny_path, n_threads="4")
     with pytest.raises(mobilellm.Error, match="context"):
         mobilellm.Model(tiny_path, n_ctx=10**7)
+    with pytest.raises(ValueError, match="draft_max"):
+        mobilellm.Model(tiny_path, draft_max=65)
+    with pytest.raises(mobilellm.Error, match="draft model"):
+        mobilellm.Model(tiny_path, draft_max=4, draft_model=str(tiny_path) + "-missing")
 
 
 def test_close_and_context_manager(tiny_path):

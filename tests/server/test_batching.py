@@ -145,3 +145,28 @@ def test_kv_cache_bytes_fall_back_when_requests_end(q4_server):
     # The same short requests again: each slot's long contents are cut back,
     # and the bytes are the idle value again, to the byte.
     assert one_short_request_per_slot() == idle
+
+
+def test_speculative_requests_beside_plain_ones(q4_server):
+    """Each request twice at once, with prompt lookup ("draft_max") and without: greedy answers are the same,
+    sampled ones are well-formed (their tokens differ: the rejection rule draws differently), and /metrics
+    counts the proposals."""
+    client = openai.OpenAI(base_url=q4_server.url + "/v1", api_key="x", max_retries=0, timeout=300)
+    before = metrics(q4_server)
+    with concurrent.futures.ThreadPoolExecutor(2 * len(REQUESTS)) as pool:
+        plain = [pool.submit(answer, client, kind, args) for kind, args in REQUESTS]
+        drafted = [pool.submit(answer, client, kind, dict(args, extra_body={"draft_max": 7})) for kind, args in REQUESTS]
+        plain, drafted = [f.result() for f in plain], [f.result() for f in drafted]
+    for i, ((kind, args), a, b) in enumerate(zip(REQUESTS, plain, drafted)):
+        if args.get("temperature") == 0:
+            assert a == b, f"request {i}"
+        else:
+            assert b[-2] in ("stop", "length", "tool_calls") and b[-1] > 0, f"request {i}"
+    after = metrics(q4_server)
+    proposed = after["mobilellm_draft_tokens_total"] - before["mobilellm_draft_tokens_total"]
+    accepted = after["mobilellm_draft_accepted_tokens_total"] - before["mobilellm_draft_accepted_tokens_total"]
+    assert 0 < accepted <= proposed
+    assert 0 < after["mobilellm_draft_acceptance_rate"] <= 1
+    assert after["mobilellm_tokens_per_decode_pass"] > 1
+    with pytest.raises(openai.BadRequestError, match="draft_max"):
+        client.completions.create(model="tiny", prompt="x", max_tokens=2, extra_body={"draft_max": 65})

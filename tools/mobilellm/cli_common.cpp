@@ -1,10 +1,12 @@
 #include "cli_common.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "hub/client.h"
+#include "mobilellm/engine.h"
 #include "mobilellm/hub.h"
 #include "pull_progress.h"
 #include "runtime/error.h"
@@ -66,6 +68,33 @@ int resolve_threads(int requested) {
   if (requested < 0 || requested > kMaxThreads)
     throw Error("--threads must be between 0 and " + std::to_string(kMaxThreads));
   return requested == 0 ? default_thread_count() : requested;
+}
+
+void add_draft_options(CLI::App* cmd, DraftOptions& options) {
+  cmd->add_option("--draft", options.draft,
+                  "Speculative decoding: 'prompt' proposes tokens by prompt lookup (n-grams of the prompt and the "
+                  "answer); PATH (as -m takes it) a smaller model sharing the tokenizer proposes its greedy tokens; "
+                  "the model verifies several per forward pass: the same output, faster when the guesses are right "
+                  "(default: off)");
+  cmd->add_option("--draft-max", options.draft_max, "Most tokens proposed per pass with --draft")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, mobilellm::kMaxDraftTokens));
+}
+
+void apply_draft_options(const DraftOptions& options, EngineOptions& engine) {
+  if (options.draft.empty()) return;
+  engine.draft_max = options.draft_max;
+  if (options.draft != "prompt") engine.draft_model = resolve_model_arg(options.draft);
+}
+
+std::string draft_summary(const GenerateResult& result) {
+  if (result.draft_tokens == 0) return {};
+  const int64_t decoded = static_cast<int64_t>(result.tokens.size()) - 1;
+  char text[96];
+  std::snprintf(text, sizeof text, ", draft: %.0f%% accepted, %.2f tokens/pass",
+                100.0 * static_cast<double>(result.accepted_tokens) / static_cast<double>(result.draft_tokens),
+                static_cast<double>(decoded) / static_cast<double>(std::max<int64_t>(result.decode_passes, 1)));
+  return text;
 }
 
 void note_random_weights(const std::string& model) {

@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mobilellm/engine.h"
+
 namespace mobilellm::cli {
 
 // What -m names: a local path as it is (a path always wins), else a Hub model
@@ -23,6 +25,18 @@ inline constexpr int kMaxThreads = 256;
 void add_threads_option(CLI::App* cmd, int& threads);
 // 0 → all cores.
 int resolve_threads(int requested);
+// Speculative decoding: --draft prompt|PATH and --draft-max K.
+struct DraftOptions {
+  std::string draft;  // empty: off; "prompt": prompt lookup; else a draft model
+  int64_t draft_max = 8;
+};
+void add_draft_options(CLI::App* cmd, DraftOptions& options);
+// Sets EngineOptions::draft_max and draft_model as they ask (a draft model
+// named as -m takes it: a path or a Hub model).
+void apply_draft_options(const DraftOptions& options, EngineOptions& engine);
+// ", draft: 63% accepted, 2.41 tokens/pass" for an answer that speculated, else "".
+std::string draft_summary(const GenerateResult& result);
+
 // The notice on stderr that `model` (as the user named it) holds random weights.
 void note_random_weights(const std::string& model);
 

@@ -148,7 +148,19 @@ struct Row {
   std::vector<double> prefill_samples{}, decode_samples{};  // tok/s of each repetition
   double kv_bytes = 0;
   double roofline_tok_s = 0;
+  double draft_pass_cost = 0;  // --draft-max K: a pass of 1 + K tokens (all logits) over a decode step
 };
+
+// Speculative decoding's cost model: with each proposed token accepted with
+// probability `acceptance` (independently) and K proposed per pass, a pass
+// yields (1 − a^(K+1)) / (1 − a) tokens on average; divided by what the pass
+// costs in decode steps, the speed-up over plain decoding.
+double draft_speedup(double acceptance, int64_t k, double pass_cost) {
+  const double tokens = acceptance >= 1 ? static_cast<double>(k + 1)
+                                        : (1 - std::pow(acceptance, static_cast<double>(k + 1))) / (1 - acceptance);
+  return tokens / pass_cost;
+}
+constexpr double kDraftAcceptances[] = {0.5, 0.7, 0.9};
 
 std::vector<int64_t> parse_list(const std::string& text, const char* what) {
   std::vector<int64_t> out;
@@ -175,6 +187,7 @@ void add_bench_command(CLI::App& app) {
     std::string model, prompt = "512,2048,8192", synthetic, parallel;
     int64_t late_prompt = 0;
     int64_t gen = 128;
+    int64_t draft_max = 0;
     int64_t batch = model::Forward::kDefaultBatch;
     int threads = 0, reps = 1;
     bool all_global = false, json = false, warmup = false;
@@ -196,6 +209,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-r,--reps", opts->reps, "Repetitions of each measurement, each from a fresh cache (mean, ± stdev)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--draft-max", opts->draft_max,
+                  "Also time a speculative-decoding pass of 1 + K tokens (all logits, the cache taken back after) "
+                  "against a decode step at each depth, and print the speed-up it gives at acceptance rates 0.5, "
+                  "0.7, 0.9 (a measured acceptance rate: run/chat --draft prompt, serve's /metrics)")
+      ->check(CLI::Range(int64_t{1}, mobilellm::kMaxDraftTokens));
   cmd->add_flag("--warmup", opts->warmup, "Run each measurement once unmeasured first (as llama-bench does)");
   cmd->add_flag("--all-global", opts->all_global, "Run every layer as a global (full-attention) layer");
   cmd->add_flag("--json", opts->json, "Print one JSON object instead of the table");
@@ -242,9 +260,12 @@ void add_bench_command(CLI::App& app) {
     int64_t max_depth = 1;
     for (int64_t p : prompts) max_depth = std::max(max_depth, p);
     for (int64_t d : synthetic) max_depth = std::max(max_depth, d);
-    const int64_t context = std::min(c.max_position_embeddings, max_depth + opts->gen);
+    const int64_t context = std::min(c.max_position_embeddings, max_depth + opts->gen + opts->draft_max + 1);
     model::Forward forward(*model, pool, opts->batch);
     std::vector<float> logits(static_cast<size_t>(c.vocab_size));
+    if (opts->draft_max >= opts->gen) throw Error("--draft-max must be less than --gen");
+    if (opts->draft_max + 1 > opts->batch) throw Error("--draft-max + 1 must be at most --batch");
+    std::vector<float> draft_logits(static_cast<size_t>((opts->draft_max + 1) * c.vocab_size));
 
     // Each measurement runs --reps times (after one unmeasured run with
     // --warmup) from a fresh cache: `setup` fills it (prefill or synthetic
@@ -261,7 +282,22 @@ void add_bench_command(CLI::App& app) {
         for (int32_t id : decode_ids)
           forward.run(cache, std::span<const int32_t>(&id, 1), model::LogitsFor::kLast, logits.data());
         const double decode_s = t.seconds();
+        double pass_s = 0;
+        if (opts->draft_max > 0) {
+          const std::span<const int32_t> pass(decode_ids.data(), static_cast<size_t>(opts->draft_max + 1));
+          const int64_t length = cache.size();
+          constexpr int kPasses = 8;
+          Timer pass_timer;
+          for (int i = 0; i < kPasses; ++i) {
+            cache.keep_for_rollback(static_cast<int64_t>(pass.size()));
+            forward.run(cache, pass, model::LogitsFor::kAll, draft_logits.data());
+            cache.truncate(length);
+          }
+          pass_s = pass_timer.seconds() / kPasses;
+        }
         if (rep < 0) continue;
+        if (pass_s > 0)
+          row.draft_pass_cost += pass_s / (decode_s / static_cast<double>(decode_ids.size())) / opts->reps;
         if (seconds > 0) {
           prefill_s.push_back(seconds);
           row.prefill_samples.push_back(static_cast<double>(row.depth) / seconds);
@@ -336,7 +372,9 @@ void add_bench_command(CLI::App& app) {
                                {"decode_tokens_per_s_stdev", r.decode_stdev},
                                {"decode_tokens_per_s_samples", r.decode_samples},
                                {"roofline_tokens_per_s", r.roofline_tok_s},
-                               {"kv_cache_bytes", r.kv_bytes}});
+                               {"kv_cache_bytes", r.kv_bytes},
+                               {"draft_pass_cost", r.draft_pass_cost}});
+      if (opts->draft_max > 0) out["draft_max"] = opts->draft_max;
       std::printf("%s\n", out.dump(2).c_str());
       return;
     }
@@ -371,6 +409,18 @@ void add_bench_command(CLI::App& app) {
         std::printf("  %12.2f", r.decode_stdev);
       }
       std::printf("\n");
+    }
+    if (opts->draft_max > 0) {
+      std::printf("\nspeculative decoding, %lld proposed tokens per pass (--draft-max)\n",
+                  static_cast<long long>(opts->draft_max));
+      std::printf("%-24s %22s %14s %14s %14s\n", "context", "pass cost (decode steps)", "speed-up a=0.5",
+                  "speed-up a=0.7", "speed-up a=0.9");
+      for (const Row& r : rows) {
+        std::printf("%-24s %22.2f", r.label.c_str(), r.draft_pass_cost);
+        for (double a : kDraftAcceptances) std::printf(" %14.2f", draft_speedup(a, opts->draft_max, r.draft_pass_cost));
+        std::printf("\n");
+      }
+      std::printf("(a: the chance each proposed token is accepted; tokens per pass (1 - a^(K+1)) / (1 - a))\n");
     }
     std::printf("\npeak RSS   %.0f MB\n", rss);
     if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.synthetic; }))

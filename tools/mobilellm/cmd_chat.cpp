@@ -33,6 +33,7 @@ struct ChatOptions {
   bool verify = false;
   std::optional<double> temperature, top_p;
   std::optional<uint64_t> seed;
+  DraftOptions draft;
 };
 
 ChatMessage message(std::string role, std::string content) {
@@ -75,7 +76,9 @@ struct Totals {
 class Chat {
  public:
   Chat(const ChatOptions& o, bool terminal) : options_(o), terminal_(terminal) {
-    engine_ = Engine::load({.model = o.model, .tokenizer = o.tokenizer, .threads = o.threads, .verify = o.verify});
+    EngineOptions options{.model = o.model, .tokenizer = o.tokenizer, .threads = o.threads, .verify = o.verify};
+    apply_draft_options(o.draft, options);
+    engine_ = Engine::load(options);
     const int64_t max = engine_->info().max_context;
     session_ = engine_->new_session(o.context > 0 ? std::min(o.context, max) : std::min<int64_t>(max, 8192));
     request_ = engine_->default_request();
@@ -150,7 +153,8 @@ class Chat {
     totals_.last_prefill_tok_s = fresh / std::max(r.prefill_seconds, 1e-9);
     totals_.last_decode_tok_s = r.tokens.size() > 1 ? (r.tokens.size() - 1) / std::max(r.decode_seconds, 1e-9) : 0.0;
     if (terminal_ || r.finish != FinishReason::kStop)
-      std::fprintf(stderr, "[%zu tokens, %.1f tok/s%s]\n", r.tokens.size(), totals_.last_decode_tok_s,
+      std::fprintf(stderr, "[%zu tokens, %.1f tok/s%s%s]\n", r.tokens.size(), totals_.last_decode_tok_s,
+                   draft_summary(r).c_str(),
                    r.finish == FinishReason::kCancelled ? ", stopped"
                    : r.finish == FinishReason::kLength  ? ", length limit"
                                                         : "");
@@ -208,6 +212,7 @@ void add_chat_command(CLI::App& app) {
   cmd->add_option("--temp", o->temperature, "Temperature; 0 is greedy (default: the checkpoint's)");
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling mass in (0, 1]");
   cmd->add_option("--seed", o->seed, "Sampling seed");
+  add_draft_options(cmd, o->draft);
   add_threads_option(cmd, o->threads);
   cmd->add_flag("--verify", o->verify, "Check every tensor checksum of a model file while loading");
   cmd->callback([o] {

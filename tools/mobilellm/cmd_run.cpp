@@ -20,6 +20,7 @@ void add_run_command(CLI::App& app) {
     std::optional<double> temperature, top_p, min_p, repetition_penalty;
     std::optional<int64_t> top_k;
     uint64_t seed = 0;
+    DraftOptions draft;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("run", "Generate a continuation of a prompt");
@@ -43,6 +44,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--repeat-penalty", opts->repetition_penalty, "Repetition penalty; 1 is off");
   cmd->add_option("--seed", opts->seed, "Sampling seed: the same seed gives the same output");
   cmd->add_option("-c,--ctx", opts->context, "Context length (0: the model's maximum)")->check(CLI::NonNegativeNumber);
+  add_draft_options(cmd, opts->draft);
   add_threads_option(cmd, opts->threads);
   cmd->add_flag("--verify", opts->verify, "Check every tensor checksum of a model file before running");
   cmd->add_flag("--print-ids", opts->print_ids, "Print the generated token ids (one line, space-separated) on stdout");
@@ -51,11 +53,13 @@ void add_run_command(CLI::App& app) {
     if (opts->prompt.empty() && opts->prompt_ids.empty())
       throw Error("give a prompt with -p TEXT or --prompt-ids \"i0 i1 …\"");
     // Text in needs the tokenizer; id prompts work without one (and then print ids).
-    auto engine = Engine::load({.model = opts->model,
-                                .tokenizer = opts->tokenizer,
-                                .threads = resolve_threads(opts->threads),
-                                .verify = opts->verify,
-                                .require_tokenizer = !opts->prompt.empty()});
+    EngineOptions options{.model = opts->model,
+                          .tokenizer = opts->tokenizer,
+                          .threads = resolve_threads(opts->threads),
+                          .verify = opts->verify,
+                          .require_tokenizer = !opts->prompt.empty()};
+    apply_draft_options(opts->draft, options);
+    auto engine = Engine::load(options);
     if (engine->info().random_weights) note_random_weights(opts->model);
     GenerateRequest request = engine->default_request();
     if (!opts->prompt.empty()) {
@@ -95,11 +99,11 @@ void add_run_command(CLI::App& app) {
     if (context_full)
       std::fprintf(stderr, "stopped: the context limit (%lld tokens) was reached\n",
                    static_cast<long long>(session->context()));
-    std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | stop: %s\n",
+    std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s%s | stop: %s\n",
                  static_cast<long long>(prompt_tokens), prompt_tokens / std::max(result.prefill_seconds, 1e-9),
                  static_cast<long long>(generated),
                  generated > 1 ? (generated - 1) / std::max(result.decode_seconds, 1e-9) : 0.0,
-                 context_full ? "context_full" : finish_reason_name(result.finish));
+                 draft_summary(result).c_str(), context_full ? "context_full" : finish_reason_name(result.finish));
   });
 }
 

@@ -17,6 +17,7 @@ void add_serve_command(CLI::App& app) {
   auto opts = std::make_shared<server::ServerOptions>();
   auto model = std::make_shared<std::string>();
   auto tokenizer = std::make_shared<std::string>();
+  auto draft = std::make_shared<DraftOptions>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
   cmd->add_option(
          "-m,--model", *model,
@@ -53,9 +54,12 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--served-model-name", opts->served_name,
                   "Model id reported by the API (default: ORG/NAME for a Hub model, else the directory name)");
+  add_draft_options(cmd, *draft);
   add_threads_option(cmd, opts->engine.threads);
   cmd->add_flag("--verify", opts->engine.verify, "Check every tensor checksum of a model file while loading");
-  cmd->callback([opts, model, tokenizer] {
+  cmd->callback([opts, model, tokenizer, draft] {
+    // The default of each request's "draft_max".
+    apply_draft_options(*draft, opts->engine);
     opts->engine.model = resolve_model_arg(*model);
     if (opts->served_name.empty() && opts->engine.model != *model)
       opts->served_name = *model;  // the Hub name, not a commit id
